@@ -1,0 +1,3 @@
+module roachwatch
+
+go 1.26.0

@@ -1,0 +1,114 @@
+package parse
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"hash"
+	"strings"
+)
+
+// Redaction markers of CockroachDB's redactable logs (U+2039, U+203A).
+const (
+	MarkOpen  = "‹"
+	MarkClose = "›"
+)
+
+var (
+	markOpen  = []byte(MarkOpen)
+	markClose = []byte(MarkClose)
+)
+
+// Hasher computes keyed hashes of sensitive values: HMAC-SHA256 with the
+// configured key, truncated to 64 bits and written as 16 hex digits. Equal
+// values give equal hashes under one key, so analysts can correlate "the
+// same value" without seeing it. Not safe for concurrent use.
+type Hasher struct {
+	mac hash.Hash
+	sum []byte
+}
+
+// NewHasher returns a Hasher for key. The key must be non-empty.
+func NewHasher(key []byte) *Hasher {
+	return &Hasher{mac: hmac.New(sha256.New, key), sum: make([]byte, 0, sha256.Size)}
+}
+
+// Sum returns the keyed hash of v.
+func (h *Hasher) Sum(v []byte) string {
+	h.mac.Reset()
+	h.mac.Write(v)
+	h.sum = h.mac.Sum(h.sum[:0])
+	return hex.EncodeToString(h.sum[:8])
+}
+
+// SumString is Sum for a string.
+func (h *Hasher) SumString(v string) string {
+	h.mac.Reset()
+	h.mac.Write([]byte(v))
+	h.sum = h.mac.Sum(h.sum[:0])
+	return hex.EncodeToString(h.sum[:8])
+}
+
+// Unmark removes redaction markers and returns the plain text. Use it for
+// fields that identify principals and objects (user names, table names),
+// which roachwatch keeps, not for values.
+func Unmark(s string) string {
+	if !strings.Contains(s, MarkOpen) && !strings.Contains(s, MarkClose) {
+		return s
+	}
+	s = strings.ReplaceAll(s, MarkOpen, "")
+	return strings.ReplaceAll(s, MarkClose, "")
+}
+
+// UnmarkBytes is Unmark for bytes; it returns b itself when there is no
+// marker.
+func UnmarkBytes(b []byte) []byte {
+	if bytes.Index(b, markOpen) < 0 && bytes.Index(b, markClose) < 0 {
+		return b
+	}
+	out := make([]byte, 0, len(b))
+	for len(b) > 0 {
+		switch {
+		case bytes.HasPrefix(b, markOpen):
+			b = b[len(markOpen):]
+		case bytes.HasPrefix(b, markClose):
+			b = b[len(markClose):]
+		default:
+			out = append(out, b[0])
+			b = b[1:]
+		}
+	}
+	return out
+}
+
+// RedactSpans replaces the content of every ‹…› span of s by a hash token
+// ‹#<16 hex>›, keeping the unmarked text around it. A span opened but never
+// closed runs to the end of s. The split artefact "›‹" of crdb-v2 size
+// splits must be joined before calling this (crdbparse does).
+func (h *Hasher) RedactSpans(s string) string {
+	i := strings.Index(s, MarkOpen)
+	if i < 0 {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i >= 0 {
+		b.WriteString(s[:i])
+		s = s[i+len(MarkOpen):]
+		j := strings.Index(s, MarkClose)
+		span := s
+		if j >= 0 {
+			span, s = s[:j], s[j+len(MarkClose):]
+		} else {
+			s = ""
+		}
+		b.WriteString(MarkOpen)
+		b.WriteByte('#')
+		b.WriteString(h.SumString(span))
+		b.WriteString(MarkClose)
+		i = strings.Index(s, MarkOpen)
+	}
+	b.WriteString(s)
+	return b.String()
+}

@@ -1,0 +1,42 @@
+// Command analyze runs roachwatch's detectors: over log files in one
+// process (the embedded default), or over the Kafka event stream.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"roachwatch/internal/cli"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := newRoot().ExecuteContext(ctx)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "analyze:", err)
+	}
+	os.Exit(cli.Code(err))
+}
+
+func newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "analyze",
+		Short:         "Find cryptographic failures and MITM exposure in CockroachDB and Django logs",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Version:       version,
+	}
+	root.PersistentFlags().String("config", "", "YAML config file (default: the embedded configs/local.yaml); ROACHWATCH_* env vars override every key")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return cli.Usage(err) })
+	root.AddCommand(newRunCmd(), newRulesCmd())
+	return root
+}

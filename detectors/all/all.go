@@ -1,0 +1,62 @@
+// Package all assembles the detector catalog from the rule families.
+package all
+
+import (
+	"errors"
+	"fmt"
+
+	"roachwatch/detectors"
+	"roachwatch/detectors/tlsrule"
+)
+
+// Config holds the family-specific settings of every detector and the
+// per-rule settings (enable, severity, allowlist) keyed by
+// detectors.ConfigKey(rule id), e.g. rw_tls_001.
+type Config struct {
+	TLS   tlsrule.Config                  `mapstructure:"tls"`
+	Rules map[string]detectors.RuleConfig `mapstructure:"rules"`
+}
+
+// DefaultConfig returns every family's defaults, every rule enabled.
+func DefaultConfig() Config {
+	c := Config{TLS: tlsrule.DefaultConfig(), Rules: map[string]detectors.RuleConfig{}}
+	for _, r := range Rules() {
+		c.Rules[detectors.ConfigKey(r.ID)] = detectors.RuleConfig{Enabled: true, Allow: detectors.Allowlist{
+			Users: []string{}, ClientNetworks: []string{}, Applications: []string{}, Fingerprints: []string{}, Routes: []string{},
+		}}
+	}
+	return c
+}
+
+// Validate checks every family's config and the per-rule entries.
+func (c Config) Validate() error {
+	errs := []error{c.TLS.Validate()}
+	known := map[string]bool{}
+	for _, r := range Rules() {
+		known[detectors.ConfigKey(r.ID)] = true
+	}
+	for key, rc := range c.Rules {
+		if !known[key] {
+			errs = append(errs, fmt.Errorf("detectors.rules.%s: no such rule; `analyze rules` lists them (key = rule id in lower case with _)", key))
+			continue
+		}
+		errs = append(errs, rc.Validate("detectors.rules."+key))
+	}
+	return errors.Join(errs...)
+}
+
+// Detectors builds every detector of the catalog.
+func Detectors(c Config) []detectors.Detector {
+	return []detectors.Detector{
+		tlsrule.New(c.TLS),
+	}
+}
+
+// Rules lists the catalog, in catalog order.
+func Rules() []detectors.Rule {
+	var out []detectors.Rule
+	for _, d := range Detectors(Config{TLS: tlsrule.DefaultConfig()}) {
+		out = append(out, d.Rules()...)
+	}
+	return out
+}

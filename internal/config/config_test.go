@@ -1,0 +1,126 @@
+package config
+
+import (
+	"bytes"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
+
+	"roachwatch/configs"
+)
+
+func TestBadConfigs(t *testing.T) {
+	want := map[string]string{
+		"unknown_key.bad.yaml":  "unknown key(s) inptu",
+		"bad_format.bad.yaml":   `input.format: "xml" is not one of`,
+		"unknown_rule.bad.yaml": "detectors.rules.rw_nope_001: no such rule",
+		"bad_severity.bad.yaml": `detectors.rules.rw_tls_001.severity: "severe"`,
+		"bad_network.bad.yaml":  `detectors.rules.rw_tls_001.allow.client_networks: "10.0.0.0/33"`,
+		"short_key.bad.yaml":    "redaction.key: must be at least 16 bytes",
+		"bad_zone.bad.yaml":     "input.django_timezone",
+		"bad_window.bad.yaml":   "detectors.tls.window: must be positive",
+		"bad_column.bad.yaml":   `catalog.columns: "ssn" must be table.column`,
+	}
+	files, err := filepath.Glob("testdata/*.bad.yaml")
+	require.NoError(t, err)
+	require.Len(t, files, len(want), "every bad config needs its expected error")
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			_, err := Load(f)
+			require.Error(t, err)
+			require.Contains(t, err.Error(), want[filepath.Base(f)])
+		})
+	}
+}
+
+func TestShippedConfigsLoad(t *testing.T) {
+	for name, b := range map[string][]byte{"local.yaml": configs.Local, "roachwatch.yaml": configs.Reference} {
+		c, err := LoadBytes(b, name)
+		require.NoError(t, err, name)
+		require.Equal(t, Default().Input, c.Input, name)
+		require.Equal(t, Default().Detectors, c.Detectors, name)
+	}
+	c, err := Load("")
+	require.NoError(t, err)
+	require.Equal(t, Default(), c)
+}
+
+// The reference config must document every key the code knows, and no
+// other.
+func TestReferenceNamesEveryKey(t *testing.T) {
+	var doc map[string]any
+	require.NoError(t, yaml.Unmarshal(configs.Reference, &doc))
+	var got []string
+	var walk func(prefix string, v any)
+	walk = func(prefix string, v any) {
+		if m, ok := v.(map[string]any); ok && len(m) > 0 {
+			for k, sub := range m {
+				walk(join(prefix, k), sub)
+			}
+			return
+		}
+		got = append(got, prefix)
+	}
+	walk("", doc)
+	sort.Strings(got)
+	require.Equal(t, Keys(), got)
+}
+
+func TestEnvOverridesEveryKind(t *testing.T) {
+	t.Setenv("ROACHWATCH_INPUT_FORMAT", "crdb-v2")
+	t.Setenv("ROACHWATCH_DETECTORS_TLS_WINDOW", "90m")
+	t.Setenv("ROACHWATCH_DETECTORS_TLS_FLAG_LOCAL", "true")
+	t.Setenv("ROACHWATCH_DETECTORS_RULES_RW_TLS_001_SEVERITY", "critical")
+	t.Setenv("ROACHWATCH_DETECTORS_RULES_RW_TLS_001_ALLOW_USERS", "svc_a,svc_b")
+	t.Setenv("ROACHWATCH_REDACTION_KEY", "0123456789abcdef0123")
+	t.Setenv("ROACHWATCH_INPUT_MAX_ENTRY_BYTES", "33554432")
+	c, err := Load("")
+	require.NoError(t, err)
+	require.Equal(t, "crdb-v2", c.Input.Format)
+	require.Equal(t, "1h30m0s", c.Detectors.TLS.Window.String())
+	require.True(t, c.Detectors.TLS.FlagLocal)
+	require.Equal(t, "critical", c.Detectors.Rules["rw_tls_001"].Severity)
+	require.Equal(t, []string{"svc_a", "svc_b"}, c.Detectors.Rules["rw_tls_001"].Allow.Users)
+	require.Equal(t, 33554432, c.Input.MaxEntryBytes)
+	key, ok, err := c.HMACKey()
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, "0123456789abcdef0123", string(key))
+
+	t.Setenv("ROACHWATCH_INPUT_FORMAT", "yaml")
+	_, err = Load("")
+	require.ErrorContains(t, err, `input.format: "yaml"`)
+}
+
+func TestSecretNeverPrints(t *testing.T) {
+	s := Secret("hunter2-hunter2-hunter2")
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("x", "key", s)
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("x", "key", s)
+	fmt.Fprintf(&buf, "%v %s %+v", s, s, Config{Redaction: RedactionConfig{Key: s}})
+	require.NotContains(t, buf.String(), "hunter2")
+	require.Equal(t, "hunter2-hunter2-hunter2", s.Reveal())
+}
+
+func TestKeyFile(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "key")
+	require.NoError(t, os.WriteFile(p, []byte("  fedcba9876543210fedcba\n"), 0o600))
+	c := Default()
+	c.Redaction.KeyFile = p
+	key, ok, err := c.HMACKey()
+	require.NoError(t, err)
+	require.True(t, ok)
+	require.Equal(t, "fedcba9876543210fedcba", string(key))
+	c.Redaction.KeyFile = filepath.Join(dir, "missing")
+	_, _, err = c.HMACKey()
+	require.ErrorContains(t, err, "redaction.key_file")
+	require.True(t, strings.Contains(err.Error(), "missing"))
+}

@@ -1,0 +1,278 @@
+package crdbparse
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math"
+	"strings"
+
+	"github.com/valyala/fastjson"
+
+	"roachwatch/pipeline/event"
+	"roachwatch/pipeline/parse"
+)
+
+// internMax bounds the intern table. Values are partly attacker-controlled
+// (user and application names), so the table is cleared when full rather
+// than allowed to grow.
+const (
+	internMax    = 4096
+	internMaxLen = 64
+)
+
+// core is the state the json and crdb-v2 decoders share: the reused
+// fastjson parser, the Raw handed to the Normalizer, an intern table for
+// low-cardinality strings, and the per-event values that are resolved only
+// once the whole entry has been seen (precedence between tags and payload).
+type core struct {
+	n    *parse.Normalizer
+	h    *parse.Hasher
+	opts Options
+	p    fastjson.Parser
+	raw  parse.Raw
+	strs map[string]string
+
+	// Per-event state, reset by begin.
+	ev         *event.Event
+	attrHint   int
+	redactable bool
+	evTime     int64
+	remoteHost string
+	remotePort int
+	tagClient  bool
+	ageNS      int64
+	hasAge     bool
+	svcNS      int64
+	hasSvc     bool
+	objRank    int
+	objKey     string
+	buf        []byte
+	ubuf       []byte // unmark scratch
+}
+
+func newCore(n *parse.Normalizer, o Options) core {
+	if n == nil {
+		panic("crdbparse: nil Normalizer")
+	}
+	return core{n: n, h: n.Hasher(), opts: o.withDefaults(), strs: make(map[string]string, 256)}
+}
+
+// begin starts a new event. attrs is the expected number of Attrs
+// entries, to size the map once.
+func (c *core) begin(ev *event.Event, redactable bool, attrs int) {
+	c.raw.Reset()
+	c.ev = ev
+	c.attrHint = attrs
+	c.redactable = redactable
+	c.evTime, c.ageNS, c.svcNS = 0, 0, 0
+	c.hasAge, c.hasSvc, c.tagClient = false, false, false
+	c.remoteHost, c.remotePort = "", 0
+	c.objRank = 0
+}
+
+// finish resolves precedence between envelope, tags and payload, then
+// hands the event to the Normalizer. entry is the raw entry; it must stay
+// unchanged until finish returns.
+func (c *core) finish(entry []byte) {
+	ev := c.ev
+	ev.Source = event.SourceCRDB
+	ev.Time = ev.LoggedAt
+	if c.evTime > 0 {
+		ev.Time = c.evTime
+	}
+	if ev.ClientAddr == "" && c.remoteHost != "" {
+		ev.ClientAddr, ev.ClientPort = c.remoteHost, c.remotePort
+	}
+	switch {
+	case c.hasSvc:
+		ev.LatencyNS = c.svcNS
+	case c.hasAge:
+		ev.LatencyNS = c.ageNS
+	}
+	if ev.ExecMode == "exec-internal" || ev.User == "node" || strings.HasPrefix(ev.Application, "$ internal") {
+		ev.Internal = true
+	}
+	c.raw.Entry = entry
+	c.n.Finish(ev, &c.raw)
+	c.ev = nil
+}
+
+// intern returns b as a string, sharing the allocation of earlier equal
+// short values.
+func (c *core) intern(b []byte) string {
+	if s, ok := c.strs[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(b) <= internMaxLen {
+		if len(c.strs) >= internMax {
+			clear(c.strs)
+		}
+		c.strs[s] = s
+	}
+	return s
+}
+
+// internUnmark is intern of b with redaction markers removed: for
+// principals and object names, which roachwatch keeps.
+func (c *core) internUnmark(b []byte) string {
+	return c.intern(c.unmark(b))
+}
+
+// unmark returns b without redaction markers, in a scratch buffer that
+// is valid until the next call.
+func (c *core) unmark(b []byte) []byte {
+	if !hasMarker(b) {
+		return b
+	}
+	u := c.ubuf[:0]
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, 0xE2)
+		if i < 0 || i+2 >= len(b) {
+			break
+		}
+		if b[i+1] == 0x80 && (b[i+2] == 0xB9 || b[i+2] == 0xBA) {
+			u = append(u, b[:i]...)
+			b = b[i+3:]
+			continue
+		}
+		u = append(u, b[:i+1]...)
+		b = b[i+1:]
+	}
+	u = append(u, b...)
+	c.ubuf = u
+	return u
+}
+
+// client parses a client address (markers allowed) into the interned IP
+// and the port. Only the IP is interned: ports are ephemeral.
+func (c *core) client(b []byte) (string, int) {
+	host, port := splitClient(c.unmark(b))
+	return c.intern(host), port
+}
+
+// setAttr stores a non-sensitive value under k.
+func (c *core) setAttr(k, v string) {
+	if c.ev.Attrs == nil {
+		c.ev.Attrs = make(map[string]string, c.attrHint)
+	}
+	c.ev.Attrs[k] = v
+}
+
+// safeText returns free text that may contain ‹…› spans, ready for the
+// Normalizer. Text of a non-redactable entry carries no markers, and
+// CockroachDB's contract is to treat all of it as sensitive: it is wrapped
+// in one span so that it is hashed as a whole.
+func (c *core) safeText(b []byte) string {
+	if c.redactable || len(b) == 0 {
+		return string(b)
+	}
+	return parse.MarkOpen + string(b) + parse.MarkClose
+}
+
+// redactedAttr returns an attribute value with every ‹…› span replaced
+// by its hash token.
+func (c *core) redactedAttr(b []byte) string {
+	if hasMarker(b) {
+		return c.h.RedactSpans(string(b))
+	}
+	if len(b) <= 16 { // ids, gists and the like are unique: not worth interning
+		return c.intern(b)
+	}
+	return string(b)
+}
+
+// setAge records the Age field (milliseconds, float).
+func (c *core) setAge(ms float64) {
+	if math.IsNaN(ms) || ms < 0 || ms > 1e12 {
+		return
+	}
+	c.ageNS = int64(math.Round(ms * 1e6))
+	c.hasAge = true
+}
+
+// splitClient splits a client address "ip:port", "[ipv6]:port" or a bare
+// IP into the IP (without brackets) and the port (0 when absent or bad).
+func splitClient(s []byte) ([]byte, int) {
+	host, port := s, []byte(nil)
+	if len(s) > 0 && s[0] == '[' {
+		if j := bytes.IndexByte(s, ']'); j > 0 {
+			host = s[1:j]
+			if rest := s[j+1:]; len(rest) > 0 && rest[0] == ':' {
+				port = rest[1:]
+			}
+		}
+	} else if i := bytes.LastIndexByte(s, ':'); i >= 0 && bytes.IndexByte(s, ':') == i {
+		host, port = s[:i], s[i+1:]
+	}
+	p := 0
+	for _, d := range port {
+		if d < '0' || d > '9' || p > 65535 {
+			return host, 0
+		}
+		p = p*10 + int(d-'0')
+	}
+	if p > 65535 {
+		p = 0
+	}
+	return host, p
+}
+
+// hasMarker reports whether b contains a redaction marker ‹ or ›.
+func hasMarker(b []byte) bool {
+	for {
+		i := bytes.IndexByte(b, 0xE2)
+		if i < 0 || i+2 >= len(b) {
+			return false
+		}
+		if b[i+1] == 0x80 && (b[i+2] == 0xB9 || b[i+2] == 0xBA) {
+			return true
+		}
+		b = b[i+1:]
+	}
+}
+
+// hasControl reports whether b holds a control byte other than tab: NUL
+// padding after a crash, binary garbage, a stray escape sequence.
+func hasControl(b []byte) bool {
+	const lo, hi = 0x2020202020202020, 0x8080808080808080
+	for len(b) >= 16 {
+		x := binary.LittleEndian.Uint64(b)
+		y := binary.LittleEndian.Uint64(b[8:])
+		// Sets the high bit of every byte below 0x20 (a borrow can mark a
+		// neighbour too); the exact check below weeds those out.
+		if ((x-lo)&^x|(y-lo)&^y)&hi != 0 && controlIn(b[:16]) {
+			return true
+		}
+		b = b[16:]
+	}
+	return controlIn(b)
+}
+
+func controlIn(b []byte) bool {
+	for _, ch := range b {
+		if ch < 0x20 && ch != '\t' {
+			return true
+		}
+	}
+	return false
+}
+
+// trimLine removes a trailing CR (CRLF files).
+func trimLine(b []byte) []byte {
+	if n := len(b); n > 0 && b[n-1] == '\r' {
+		return b[:n-1]
+	}
+	return b
+}
+
+// attrHint estimates the Attrs entries of an event with payload o. Up to
+// eight entries fit Go's small map (one group, one allocation), which is
+// what exec and audit events need; telemetry events with dozens of
+// statistics get a table sized once.
+func attrHint(o *fastjson.Object) int {
+	if o == nil || o.Len() <= 16 {
+		return 8
+	}
+	return o.Len()*3/4 + 4
+}

@@ -52,12 +52,15 @@ func (c Config) Validate() error {
 // grouped per user and client address per window; a session that touches
 // a sensitive column (or an audited table) makes the incident critical.
 type Detector struct {
-	cfg    Config
-	window int64
+	cfg      Config
+	window   int64
+	sessions *sessionUsers
 }
 
 // New returns the detector.
-func New(cfg Config) *Detector { return &Detector{cfg: cfg, window: int64(cfg.Window)} }
+func New(cfg Config) *Detector {
+	return &Detector{cfg: cfg, window: int64(cfg.Window), sessions: newSessionUsers(maxSessions)}
+}
 
 // Rules lists RW-TLS-001.
 func (d *Detector) Rules() []detectors.Rule { return []detectors.Rule{Rule001} }
@@ -76,9 +79,24 @@ func (d *Detector) Observe(ev *event.Event, out []detectors.Finding) []detectors
 	if ev.Internal || ev.Source != event.SourceCRDB {
 		return out
 	}
+	user, app := ev.User, ev.Application
+	key := sessionKey(ev)
+	if user != "" {
+		d.sessions.put(key, user, app)
+	} else if u, a, ok := d.sessions.get(key); ok {
+		user, app = u, a
+	} else {
+		// Connection events before authentication (or after it, without
+		// the user tag) add nothing the authentication event does not
+		// already say.
+		return out
+	}
+	if app == "" {
+		app = d.sessions.app(key)
+	}
 	ws := detectors.WindowStart(ev.Time, d.window)
-	f := detectors.Occurrence(Rule001, detectors.IncidentID(Rule001.ID, ws, ev.Cluster, ev.User, ev.ClientAddr, ev.Transport), ev.Time, ev.ID)
-	f.Principal = detectors.Principal{User: ev.User, ClientAddr: ev.ClientAddr, Application: ev.Application}
+	f := detectors.Occurrence(Rule001, detectors.IncidentID(Rule001.ID, ws, ev.Cluster, user, ev.ClientAddr, ev.Transport), ev.Time, ev.ID)
+	f.Principal = detectors.Principal{User: user, ClientAddr: ev.ClientAddr, Application: app}
 	f.SessionID = ev.SessionID
 	f.Cluster, f.Node = ev.Cluster, ev.Node
 	f.Details = map[string]string{"transport": ev.Transport}
@@ -88,7 +106,7 @@ func (d *Detector) Observe(ev *event.Event, out []detectors.Finding) []detectors
 		what = "attempted to authenticate"
 	}
 	f.Summary = fmt.Sprintf("User %s from %s %s over %s: credentials and statements cross the network in the clear.",
-		orUnknown(ev.User), orUnknown(ev.ClientAddr), what, ev.Transport)
+		user, orUnknown(ev.ClientAddr), what, ev.Transport)
 	if sensitive {
 		f.Severity = detectors.SeverityCritical
 		f.Title = "SQL session without TLS touched sensitive data"
@@ -101,17 +119,17 @@ func (d *Detector) Observe(ev *event.Event, out []detectors.Finding) []detectors
 			cols = "audited table " + ev.Object
 		}
 		f.Summary = fmt.Sprintf("User %s from %s read or wrote %s over a %s connection: the values crossed the network in the clear.",
-			orUnknown(ev.User), orUnknown(ev.ClientAddr), cols, ev.Transport)
+			user, orUnknown(ev.ClientAddr), cols, ev.Transport)
 	}
-	f.Query = query(ev, f.FirstSeen)
+	f.Query = query(ev.Transport, user, ev.ClientAddr, f.FirstSeen)
 	return append(out, f)
 }
 
-func query(ev *event.Event, t time.Time) string {
+func query(transport, user, client string, t time.Time) string {
 	day := t.Truncate(24 * time.Hour)
 	return "SELECT time, type, session_id, application, fingerprint, sensitive_columns, rows FROM roachwatch.events WHERE " +
-		"transport = " + detectors.Quote(ev.Transport) + " AND user = " + detectors.Quote(ev.User) +
-		" AND client_addr = " + detectors.Quote(ev.ClientAddr) + " AND " + detectors.TimeRange(day, day.Add(24*time.Hour)) + " ORDER BY time"
+		"transport = " + detectors.Quote(transport) + " AND user = " + detectors.Quote(user) +
+		" AND client_addr = " + detectors.Quote(client) + " AND " + detectors.TimeRange(day, day.Add(24*time.Hour)) + " ORDER BY time"
 }
 
 func orUnknown(s string) string {

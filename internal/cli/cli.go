@@ -19,7 +19,7 @@ import (
 // Exit codes scripts can rely on.
 const (
 	ExitOK       = 0 // done, nothing at or above --fail-on
-	ExitError    = 1 // the run failed (I/O, a service down, ...)
+	ExitFailure  = 1 // the run failed (I/O, a service down, ...)
 	ExitUsage    = 2 // bad flags or config: nothing was done
 	ExitFindings = 3 // done, and a finding at or above --fail-on exists
 )
@@ -51,7 +51,7 @@ func Code(err error) int {
 	if errors.As(err, &ee) {
 		return ee.Code
 	}
-	return ExitError
+	return ExitFailure
 }
 
 // NewLogger builds the slog logger of the config, writing to w.

@@ -15,6 +15,16 @@ import "bytes"
 // skip scans for long runs of token bytes and of digits; the specific
 // recognizers run only where one of those fired.
 func (c *Classifier) ScanSecrets(text []byte, fn func(typ string, secret []byte)) {
+	if fn == nil {
+		return
+	}
+	c.ScanSecretSpans(text, func(typ string, start, end int) { fn(typ, text[start:end:end]) })
+}
+
+// ScanSecretSpans is ScanSecrets reporting where each secret is:
+// text[start:end]. Callers that rewrite the text (redaction) need the
+// positions; spans may come in any order and may overlap.
+func (c *Classifier) ScanSecretSpans(text []byte, fn func(typ string, start, end int)) {
 	if len(text) < 8 || fn == nil {
 		return
 	}
@@ -41,16 +51,16 @@ var (
 // scanner carries the text and callback through one ScanSecrets call.
 type scanner struct {
 	text []byte
-	fn   func(typ string, secret []byte)
+	fn   func(typ string, start, end int)
 	// ibanEnd is the end of the last IBAN reported from a digit run, so a
 	// spaced IBAN split over two runs is reported once.
 	ibanEnd int
 }
 
-// report calls fn with text[i:j].
+// report calls fn with the span text[i:j].
 func (s *scanner) report(typ string, i, j int) {
 	if i < j {
-		s.fn(typ, s.text[i:j:j])
+		s.fn(typ, i, j)
 	}
 }
 

@@ -2,7 +2,9 @@ package parse
 
 import (
 	"roachwatch/pipeline/catalog"
+	"roachwatch/pipeline/classify"
 	"roachwatch/pipeline/event"
+	"roachwatch/pipeline/sqlfp"
 )
 
 // Raw carries the sensitive parts of one entry from a decoder to the
@@ -28,6 +30,9 @@ type NormalizerConfig struct {
 	Key     []byte           // HMAC key for value hashes; required
 	KeepRaw bool             // store the raw entry in Event.Raw (off by default)
 	Catalog *catalog.Catalog // sensitive columns; nil means the default catalog
+	// Classifier recognizes personal data, ciphertext and secrets; nil
+	// means the built-in recognizers without national-id patterns.
+	Classifier *classify.Classifier
 }
 
 // Normalizer completes events: the deterministic id, statement
@@ -35,9 +40,11 @@ type NormalizerConfig struct {
 // and hashed values, secrets found in the clear, redacted free text.
 // Every decoder owns one; it is not safe for concurrent use.
 type Normalizer struct {
-	hasher  *Hasher
-	keepRaw bool
-	catalog *catalog.Catalog
+	hasher     *Hasher
+	keepRaw    bool
+	catalog    *catalog.Catalog
+	classifier *classify.Classifier
+	analyzer   *sqlfp.Analyzer
 }
 
 // NewNormalizer builds a Normalizer. It panics on an empty key, which is a
@@ -50,7 +57,8 @@ func NewNormalizer(c NormalizerConfig) *Normalizer {
 	if cat == nil {
 		cat = catalog.New(catalog.Config{})
 	}
-	return &Normalizer{hasher: NewHasher(c.Key), keepRaw: c.KeepRaw, catalog: cat}
+	return &Normalizer{hasher: NewHasher(c.Key), keepRaw: c.KeepRaw, catalog: cat,
+		classifier: c.Classifier, analyzer: sqlfp.NewAnalyzer()}
 }
 
 // Hasher returns the normalizer's keyed hasher.
@@ -63,11 +71,12 @@ func (n *Normalizer) Hasher() *Hasher { return n.hasher }
 func (n *Normalizer) Finish(ev *event.Event, raw *Raw) {
 	ev.V = event.SchemaVersion
 	ev.ID = event.NewID(ev.Source, raw.Entry)
+	n.secrets(ev, raw)
 	if raw.ErrorText != "" {
-		ev.ErrorText = n.hasher.RedactSpans(raw.ErrorText)
+		ev.ErrorText = n.redactText(raw.ErrorText)
 	}
 	if raw.Message != "" {
-		ev.Message = n.hasher.RedactSpans(raw.Message)
+		ev.Message = n.redactText(raw.Message)
 	}
 	if raw.SettingValue != "" {
 		ev.SettingValue = n.settingValue(ev.SettingName, raw.SettingValue)
@@ -106,11 +115,4 @@ func (n *Normalizer) settingValue(name, v string) string {
 		return Unmark(v)
 	}
 	return "‹#" + n.hasher.SumString(Unmark(v)) + "›"
-}
-
-func (n *Normalizer) statement(ev *event.Event, raw *Raw) {
-	// Filled in by the SQL analysis (pipeline/sqlfp) and value
-	// classification (pipeline/classify) once they land in this tree.
-	_ = ev
-	_ = raw
 }

@@ -1,0 +1,261 @@
+package parse
+
+import (
+	"bytes"
+	"slices"
+	"strings"
+
+	"roachwatch/pipeline/classify"
+	"roachwatch/pipeline/event"
+	"roachwatch/pipeline/sqlfp"
+)
+
+// maxValues caps the values one event carries (a bulk INSERT can bind
+// thousands); the statement's fingerprint still covers all of them.
+const maxValues = 32
+
+// statement analyzes raw.Statement: fingerprint and hash, tables, columns,
+// sensitive columns (explicit, by name pattern, or through SELECT * on a
+// table with listed sensitive columns), values bound to sensitive columns
+// or recognisably personal (class + keyed hash only), and sqlcommenter
+// tags from comments.
+func (n *Normalizer) statement(ev *event.Event, raw *Raw) {
+	res := n.analyzer.Analyze(raw.Statement)
+	ev.Fingerprint = string(res.Fingerprint)
+	ev.FingerprintHash = res.Hash
+	if ev.StatementTag == "" {
+		ev.StatementTag = res.Verb
+	}
+	if len(res.Tables) > 0 {
+		ev.Tables = make([]string, len(res.Tables))
+		for i, t := range res.Tables {
+			ev.Tables[i] = strings.Clone(t)
+		}
+	}
+	for _, c := range res.Columns {
+		name := c.Name
+		if c.Table != "" {
+			name = c.Table + "." + c.Name
+		}
+		if !contains(ev.Columns, name) {
+			ev.Columns = append(ev.Columns, strings.Clone(name))
+		}
+		if n.catalog.Sensitive(c.Table, c.Name) && !contains(ev.SensitiveColumns, name) {
+			ev.SensitiveColumns = append(ev.SensitiveColumns, strings.Clone(name))
+		}
+	}
+	if res.Star {
+		for _, t := range ev.Tables {
+			for _, c := range n.catalog.SensitiveColumnsOf(t) {
+				if !contains(ev.SensitiveColumns, c) {
+					ev.SensitiveColumns = append(ev.SensitiveColumns, c)
+				}
+			}
+		}
+	}
+	for i := range res.Bindings {
+		if len(ev.Values) >= maxValues {
+			break
+		}
+		n.binding(ev, raw, &res.Bindings[i])
+	}
+	for _, c := range res.Comments {
+		tags := sqlfp.ParseSQLCommenter(c)
+		for k, v := range tags {
+			if ev.QueryTags == nil {
+				ev.QueryTags = make(map[string]string, len(tags))
+			}
+			if _, ok := ev.QueryTags[k]; !ok {
+				ev.QueryTags[k] = v
+			}
+		}
+	}
+	if ev.Route == "" {
+		ev.Route = ev.QueryTags["route"]
+	}
+	if ev.View == "" {
+		ev.View = ev.QueryTags["controller"]
+	}
+}
+
+func (n *Normalizer) binding(ev *event.Event, raw *Raw, b *sqlfp.Binding) {
+	v := b.Value
+	var class classify.Class
+	switch b.Kind {
+	case sqlfp.LitPlaceholder:
+		if b.Placeholder < 1 || b.Placeholder > len(raw.Placeholders) {
+			return // value not logged
+		}
+		p := unquoteLiteral(raw.Placeholders[b.Placeholder-1])
+		if p.redacted {
+			class = classify.ClassRedacted
+		} else if p.bytes {
+			class = classify.ClassBytes
+		}
+		v = p.value
+	case sqlfp.LitBytes:
+		class = classify.ClassBytes
+	case sqlfp.LitRedacted:
+		class = classify.ClassRedacted
+	case sqlfp.LitNull, sqlfp.LitBool:
+		return
+	}
+	if class == "" {
+		class = n.classifier.Value(v)
+	}
+	sensitive := b.Column != "" && n.catalog.Sensitive(b.Table, b.Column)
+	if !sensitive && !classify.IsPersonal(class) {
+		return
+	}
+	op := event.OpCompare
+	if b.Op == sqlfp.OpWrite {
+		op = event.OpWrite
+	}
+	ev.Values = append(ev.Values, event.Value{
+		Table: strings.Clone(b.Table), Column: strings.Clone(b.Column), Op: op, Class: string(class), Hash: n.hasher.Sum(v),
+	})
+}
+
+type literal struct {
+	value    []byte
+	bytes    bool
+	redacted bool
+}
+
+// unquoteLiteral turns a PlaceholderValues element (an SQL literal,
+// possibly inside markers: ‹'a1f3'›, ‹250›, ‹b'\x00'›, ‹<redacted>›) into
+// its value.
+func unquoteLiteral(s string) literal {
+	s = strings.TrimSpace(Unmark(s))
+	switch {
+	case s == "<redacted>" || s == "×" || s == "'*****'":
+		return literal{value: []byte(s), redacted: true}
+	case strings.HasPrefix(s, "b'") || strings.HasPrefix(s, "x'") || strings.HasSuffix(s, "::BYTES"):
+		return literal{value: []byte(s), bytes: true}
+	}
+	if i := strings.LastIndex(s, "::"); i > 0 && strings.HasPrefix(s, "'") {
+		s = s[:i]
+	}
+	if strings.HasPrefix(s, "e'") || strings.HasPrefix(s, "E'") {
+		s = s[1:]
+	}
+	if len(s) >= 2 && s[0] == '\'' && s[len(s)-1] == '\'' {
+		inner := s[1 : len(s)-1]
+		return literal{value: bytes.ReplaceAll([]byte(inner), []byte("''"), []byte("'"))}
+	}
+	return literal{value: []byte(s)}
+}
+
+// secrets scans every free-text part of the entry for secrets and personal
+// data in the clear; each is kept as type, field and keyed hash.
+func (n *Normalizer) secrets(ev *event.Event, raw *Raw) {
+	scan := func(field string, text []byte) {
+		if len(text) == 0 {
+			return
+		}
+		n.classifier.ScanSecrets(text, func(typ string, secret []byte) {
+			if len(ev.Secrets) >= maxValues {
+				return
+			}
+			h := n.hasher.Sum(secret)
+			for _, s := range ev.Secrets {
+				if s.Type == typ && s.Hash == h {
+					return
+				}
+			}
+			ev.Secrets = append(ev.Secrets, event.Secret{Type: typ, Field: field, Hash: h})
+		})
+	}
+	scan("statement", UnmarkBytes(raw.Statement))
+	for _, p := range raw.Placeholders {
+		scan("placeholder", []byte(Unmark(p)))
+	}
+	scan("params", []byte(raw.Params))
+	scan("error_text", []byte(Unmark(raw.ErrorText)))
+	scan("message", []byte(Unmark(raw.Message)))
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// redactText returns free text fit to store: every ‹…› span becomes a
+// hash token, and so does every secret or personal value the recognizers
+// find outside the spans (Django messages and tracebacks carry no markers),
+// as well as the value of a PostgreSQL/CockroachDB "Key (col)=(value)"
+// constraint detail.
+func (n *Normalizer) redactText(s string) string {
+	s = n.hasher.RedactSpans(s)
+	s = n.redactKeyDetail(s)
+	b := []byte(s)
+	var spans [][2]int
+	n.classifier.ScanSecretSpans(b, func(_ string, start, end int) {
+		spans = append(spans, [2]int{start, end})
+	})
+	if len(spans) == 0 {
+		return s
+	}
+	// Scanners report in their own order and may overlap: sort and merge,
+	// so that nothing found is left in the clear.
+	slices.SortFunc(spans, func(x, y [2]int) int { return x[0] - y[0] })
+	var out []byte
+	last := 0
+	for i := 0; i < len(spans); i++ {
+		start, end := spans[i][0], spans[i][1]
+		for i+1 < len(spans) && spans[i+1][0] < end {
+			end = max(end, spans[i+1][1])
+			i++
+		}
+		if start < last {
+			start = last
+		}
+		out = append(out, b[last:start]...)
+		out = append(out, MarkOpen+"#"...)
+		out = append(out, n.hasher.Sum(b[start:end])...)
+		out = append(out, MarkClose...)
+		last = end
+	}
+	return string(append(out, b[last:]...))
+}
+
+// redactKeyDetail hashes the value of "Key (col)=(value)" details of
+// unique-constraint errors, which carry the offending value in the clear.
+func (n *Normalizer) redactKeyDetail(s string) string {
+	const key = "Key ("
+	i := strings.Index(s, key)
+	for i >= 0 {
+		j := strings.Index(s[i:], ")=(")
+		if j < 0 {
+			break
+		}
+		vs := i + j + len(")=(")
+		k := strings.Index(s[vs:], ")")
+		if k < 0 {
+			k = len(s) - vs
+		}
+		if strings.HasPrefix(s[vs:], MarkOpen+"#") {
+			i = nextIndex(s, key, vs)
+			continue
+		}
+		tok := MarkOpen + "#" + n.hasher.SumString(s[vs:vs+k]) + MarkClose
+		s = s[:vs] + tok + s[vs+k:]
+		i = nextIndex(s, key, vs+len(tok))
+	}
+	return s
+}
+
+func nextIndex(s, sub string, from int) int {
+	if from >= len(s) {
+		return -1
+	}
+	j := strings.Index(s[from:], sub)
+	if j < 0 {
+		return -1
+	}
+	return from + j
+}

@@ -45,6 +45,7 @@ type Normalizer struct {
 	catalog    *catalog.Catalog
 	classifier *classify.Classifier
 	analyzer   *sqlfp.Analyzer
+	unmarked   []byte // reused buffer for marker-free statement text
 }
 
 // NewNormalizer builds a Normalizer. It panics on an empty key, which is a

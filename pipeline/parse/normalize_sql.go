@@ -166,7 +166,11 @@ func (n *Normalizer) secrets(ev *event.Event, raw *Raw) {
 			ev.Secrets = append(ev.Secrets, event.Secret{Type: typ, Field: field, Hash: h})
 		})
 	}
-	scan("statement", UnmarkBytes(raw.Statement))
+	stmt := appendUnmarked(n.unmarked[:0], raw.Statement)
+	if len(stmt) > 0 && len(raw.Statement) > 0 && &stmt[0] != &raw.Statement[0] {
+		n.unmarked = stmt // keep the grown buffer, never the caller's
+	}
+	scan("statement", stmt)
 	for _, p := range raw.Placeholders {
 		scan("placeholder", []byte(Unmark(p)))
 	}

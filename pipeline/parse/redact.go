@@ -62,24 +62,38 @@ func Unmark(s string) string {
 }
 
 // UnmarkBytes is Unmark for bytes; it returns b itself when there is no
-// marker.
-func UnmarkBytes(b []byte) []byte {
-	if bytes.Index(b, markOpen) < 0 && bytes.Index(b, markClose) < 0 {
+// marker, else a new slice.
+func UnmarkBytes(b []byte) []byte { return appendUnmarked(nil, b) }
+
+// appendUnmarked appends b without its redaction markers to dst, or
+// returns b itself (dst untouched) when b has none. Both markers are
+// E2 80 B9 / E2 80 BA in UTF-8, so one IndexByte(0xE2) loop finds them.
+func appendUnmarked(dst, b []byte) []byte {
+	i := bytes.IndexByte(b, 0xE2)
+	if i < 0 {
 		return b
 	}
-	out := make([]byte, 0, len(b))
-	for len(b) > 0 {
-		switch {
-		case bytes.HasPrefix(b, markOpen):
-			b = b[len(markOpen):]
-		case bytes.HasPrefix(b, markClose):
-			b = b[len(markClose):]
-		default:
-			out = append(out, b[0])
-			b = b[1:]
+	found := false
+	start := len(dst)
+	for i >= 0 {
+		if i+2 < len(b) && b[i+1] == 0x80 && (b[i+2] == 0xB9 || b[i+2] == 0xBA) {
+			dst = append(dst, b[:i]...)
+			b = b[i+3:]
+			found = true
+			i = bytes.IndexByte(b, 0xE2)
+			continue
 		}
+		j := bytes.IndexByte(b[i+1:], 0xE2)
+		if j < 0 {
+			break
+		}
+		i += 1 + j
 	}
-	return out
+	if !found {
+		return b
+	}
+	dst = append(dst, b...)
+	return dst[start:]
 }
 
 // RedactSpans replaces the content of every ‹…› span of s by a hash token

@@ -1,0 +1,54 @@
+package parse
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestUnmark(t *testing.T) {
+	cases := map[string]string{
+		"":                             "",
+		"plain":                        "plain",
+		"‹a›":                          "a",
+		"WHERE x = ‹'Okafor'› AND ‹y›": "WHERE x = 'Okafor' AND y",
+		"‹unclosed":                    "unclosed",
+		"€ and ‹€›":                    "€ and €", // other E2 sequences stay
+		"trailing \xe2":                "trailing \xe2",
+		"\xe2\x80":                     "\xe2\x80",
+	}
+	for in, want := range cases {
+		require.Equal(t, want, string(UnmarkBytes([]byte(in))), "%q", in)
+		require.Equal(t, want, Unmark(in), "%q", in)
+	}
+	buf := []byte("prefix")
+	require.Equal(t, "ab", string(appendUnmarked(buf, []byte("‹a›b"))))
+}
+
+func TestRedactSpans(t *testing.T) {
+	h := NewHasher([]byte("k"))
+	got := h.RedactSpans("column ‹\"nam\"› does not exist at ‹'123-45-6789'›")
+	require.NotContains(t, got, "123-45-6789")
+	require.NotContains(t, got, "nam")
+	require.Equal(t, 2, strings.Count(got, "‹#"))
+	require.Equal(t, got, h.RedactSpans("column ‹\"nam\"› does not exist at ‹'123-45-6789'›"), "deterministic under one key")
+	require.NotEqual(t, got, NewHasher([]byte("other")).RedactSpans("column ‹\"nam\"› does not exist at ‹'123-45-6789'›"))
+	require.Equal(t, "no spans", h.RedactSpans("no spans"))
+	require.NotContains(t, h.RedactSpans("open ‹secret"), "secret")
+}
+
+func TestRedactTextSecretsAndKeyDetail(t *testing.T) {
+	n := NewNormalizer(NormalizerConfig{Key: []byte("k")})
+	for in, leak := range map[string]string{
+		"could not connect to postgresql://etl:s3cr3t-pw@db:26257/x":                        "s3cr3t-pw",
+		`DETAIL:  Key (ssn)=(123-45-6789) already exists.`:                                  "123-45-6789",
+		`DETAIL:  Key (email)=(ada@example.org) already exists. Key (x)=(y)`:                "ada@example.org",
+		"token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlLXNpZ25hdHVyZQ": "eyJzdWIiOiIxMjM0NTY3ODkwIn0",
+	} {
+		got := n.redactText(in)
+		require.NotContains(t, got, leak, in)
+		require.Contains(t, got, "‹#", in)
+	}
+	require.Equal(t, "nothing to hide here", n.redactText("nothing to hide here"))
+}

@@ -6,6 +6,7 @@ package detectors
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"strconv"
 
 	"roachwatch/pipeline/event"
@@ -124,4 +125,14 @@ func WindowStart(t, window int64) int64 {
 		w -= window
 	}
 	return w
+}
+
+// Stateful is implemented by detectors whose state (baselines, windows)
+// must survive a restart. Snapshot writes the whole state; Restore
+// replaces the state with a snapshot. Both are called between Observe
+// calls, never concurrently with them. The format is the detector's own
+// and versioned by it; Restore rejects snapshots it cannot read.
+type Stateful interface {
+	Snapshot(w io.Writer) error
+	Restore(r io.Reader) error
 }

@@ -80,25 +80,35 @@ config; 1 the run failed.`,
 	return cmd
 }
 
-func runEmbedded(cmd *cobra.Command, cfg config.Config, f runFlags) error {
+// analysis is the result of one embedded run over files.
+type analysis struct {
+	findings   []detectors.Finding
+	firstAt    map[string]int64 // finding id -> event time of the event that first raised it
+	stats      *runner.Stats
+	suppressed map[string]int64
+	elapsed    time.Duration
+}
+
+// analyzeFiles runs parse -> detect over inputs in one process.
+func analyzeFiles(cmd *cobra.Command, cfg config.Config, inputs []string, eventsOutput string) (*analysis, error) {
 	ctx := cmd.Context()
 	log := cli.NewLogger(cfg.Log, cmd.ErrOrStderr())
-	files, err := source.Expand(f.inputs)
+	files, err := source.Expand(inputs)
 	if err != nil {
-		return cli.Usage(err)
+		return nil, cli.Usage(err)
 	}
 	dec, err := cli.NewDecoding(cfg, log)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	engine, err := detectors.NewEngine(all.Detectors(cfg.Detectors), cfg.Detectors.Rules)
 	if err != nil {
-		return cli.Usage(err)
+		return nil, cli.Usage(err)
 	}
 	var events *jsonLines
-	if f.eventsOutput != "" {
-		if events, err = createJSONLines(f.eventsOutput); err != nil {
-			return err
+	if eventsOutput != "" {
+		if events, err = createJSONLines(eventsOutput); err != nil {
+			return nil, err
 		}
 		defer events.Close()
 	}
@@ -110,10 +120,18 @@ func runEmbedded(cmd *cobra.Command, cfg config.Config, f runFlags) error {
 	for _, fi := range files {
 		total += fi.Size
 	}
-	stats := &runner.Stats{}
-	stopProgress := startProgress(cfg.Run.Progress, cmd.ErrOrStderr(), total, stats)
+	a := &analysis{stats: &runner.Stats{}, firstAt: map[string]int64{}}
+	stopProgress := startProgress(cfg.Run.Progress, cmd.ErrOrStderr(), total, a.stats)
 	start := time.Now()
 	log.Info("run started", "files", len(files), "bytes", total)
+	var last int64
+	note := func(changed []*detectors.Finding, t int64) {
+		for _, f := range changed {
+			if _, ok := a.firstAt[f.ID]; !ok {
+				a.firstAt[f.ID] = t
+			}
+		}
+	}
 	err = runner.Run(ctx, runner.Options{
 		Files:         files,
 		Format:        cfg.Input.Format,
@@ -123,25 +141,37 @@ func runEmbedded(cmd *cobra.Command, cfg config.Config, f runFlags) error {
 		Workers:       workers,
 		IngestTime:    start.UnixNano(),
 		Log:           log,
-	}, stats, func(ev *event.Event) error {
-		engine.Observe(ev)
+	}, a.stats, func(ev *event.Event) error {
+		last = max(last, ev.Time)
+		note(engine.Observe(ev), ev.Time)
 		if events != nil {
 			return events.Write(ev)
 		}
 		return nil
 	})
-	engine.Finish()
+	note(engine.Finish(), last)
 	stopProgress()
-	elapsed := time.Since(start)
+	a.elapsed = time.Since(start)
 	if err != nil {
-		return fmt.Errorf("reading input: %w", err)
+		return nil, fmt.Errorf("reading input: %w", err)
 	}
 	if events != nil {
 		if err := events.Close(); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	findings := engine.Findings()
+	a.findings = engine.Findings()
+	a.suppressed = engine.Suppressed
+	log.Info("run finished", "events", a.stats.Events, "findings", len(a.findings), "elapsed", a.elapsed.Round(time.Millisecond))
+	return a, nil
+}
+
+func runEmbedded(cmd *cobra.Command, cfg config.Config, f runFlags) error {
+	a, err := analyzeFiles(cmd, cfg, f.inputs, f.eventsOutput)
+	if err != nil {
+		return err
+	}
+	findings := a.findings
 	if f.output != "" {
 		if err := writeFindings(f.output, findings); err != nil {
 			return err
@@ -160,14 +190,11 @@ func runEmbedded(cmd *cobra.Command, cfg config.Config, f runFlags) error {
 	} else {
 		printFindings(out, findings)
 	}
-	printSummary(summaryTo, stats, findings, engine.Suppressed, elapsed)
-	log.Info("run finished", "events", stats.Events, "findings", len(findings), "elapsed", elapsed.Round(time.Millisecond))
+	printSummary(summaryTo, a.stats, findings, a.suppressed, a.elapsed)
 	if cfg.Run.FailOn != "" {
 		threshold, _ := detectors.ParseSeverity(cfg.Run.FailOn)
-		for _, fd := range findings {
-			if fd.Severity >= threshold {
-				return &cli.ExitError{Code: cli.ExitFindings, Err: fmt.Errorf("%d finding(s) at or above %s", countAtLeast(findings, threshold), threshold)}
-			}
+		if n := countAtLeast(findings, threshold); n > 0 {
+			return &cli.ExitError{Code: cli.ExitFindings, Err: fmt.Errorf("%d finding(s) at or above %s", n, threshold)}
 		}
 	}
 	return nil

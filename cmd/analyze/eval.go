@@ -14,7 +14,6 @@ import (
 
 	"roachwatch/detectors"
 	"roachwatch/internal/cli"
-	"roachwatch/internal/config"
 	"roachwatch/pipeline/loggen"
 )
 
@@ -56,10 +55,9 @@ and the event time from the decisive line to the finding.
 Exit status: 0 when recall is 1.0 and no look-alike raised a high/critical finding, 3 otherwise.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfgPath, _ := cmd.Flags().GetString("config")
-			cfg, err := config.Load(cfgPath)
+			cfg, err := cli.LoadConfig(cmd)
 			if err != nil {
-				return cli.Usage(err)
+				return err
 			}
 			if len(inputs) == 0 || truthPath == "" {
 				return cli.Usage(errors.New("--input and --truth are required"))

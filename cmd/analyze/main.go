@@ -3,12 +3,6 @@
 package main
 
 import (
-	"context"
-	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
-
 	"github.com/spf13/cobra"
 
 	"roachwatch/internal/cli"
@@ -17,15 +11,7 @@ import (
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := newRoot().ExecuteContext(ctx)
-	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "analyze:", err)
-	}
-	os.Exit(cli.Code(err))
-}
+func main() { cli.Main("analyze", newRoot()) }
 
 func newRoot() *cobra.Command {
 	root := &cobra.Command{

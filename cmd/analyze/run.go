@@ -43,10 +43,9 @@ Exit status: 0 done; 3 done and a finding at or above --fail-on exists; 2 bad fl
 config; 1 the run failed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfgPath, _ := cmd.Flags().GetString("config")
-			cfg, err := config.Load(cfgPath)
+			cfg, err := cli.LoadConfig(cmd)
 			if err != nil {
-				return cli.Usage(err)
+				return err
 			}
 			if len(f.inputs) == 0 {
 				return cli.Usage(errors.New("--input: name at least one log file or directory (streaming from Kafka is `analyze run` without --input once the Kafka transport is configured)"))

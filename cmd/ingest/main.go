@@ -7,21 +7,16 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"runtime"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"roachwatch/internal/cli"
-	"roachwatch/internal/config"
 	"roachwatch/pipeline/event"
 	"roachwatch/pipeline/runner"
 	"roachwatch/pipeline/source"
@@ -29,15 +24,7 @@ import (
 
 var version = "dev"
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := newRoot().ExecuteContext(ctx)
-	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "ingest:", err)
-	}
-	os.Exit(cli.Code(err))
-}
+func main() { cli.Main("ingest", newRoot()) }
 
 func newRoot() *cobra.Command {
 	var inputs []string
@@ -50,10 +37,9 @@ func newRoot() *cobra.Command {
 		Version:       version,
 		Args:          cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfgPath, _ := cmd.Flags().GetString("config")
-			cfg, err := config.Load(cfgPath)
+			cfg, err := cli.LoadConfig(cmd)
 			if err != nil {
-				return cli.Usage(err)
+				return err
 			}
 			if len(inputs) == 0 {
 				return cli.Usage(errors.New("--input: name at least one log file or directory"))

@@ -7,7 +7,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"slices"
 	"strings"
@@ -17,22 +16,11 @@ import (
 	"roachwatch/detectors/all"
 	"roachwatch/pipeline/catalog"
 	"roachwatch/pipeline/parse"
+	"roachwatch/pipeline/secret"
 )
 
-// Secret is a string that never prints: slog, fmt and JSON see "[redacted]".
-type Secret string
-
-// LogValue keeps the secret out of structured logs.
-func (Secret) LogValue() slog.Value { return slog.StringValue("[redacted]") }
-
-// String keeps the secret out of fmt output.
-func (Secret) String() string { return "[redacted]" }
-
-// MarshalText keeps the secret out of JSON/YAML dumps.
-func (Secret) MarshalText() ([]byte, error) { return []byte("[redacted]"), nil }
-
-// Reveal returns the secret itself, for the one place that needs it.
-func (s Secret) Reveal() string { return string(s) }
+// Secret is a string that never prints (see pipeline/secret).
+type Secret = secret.String
 
 // Config is the whole configuration.
 type Config struct {

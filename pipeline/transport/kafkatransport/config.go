@@ -76,9 +76,9 @@ type ConsumerConfig struct {
 	MinBytes          int           `mapstructure:"min_bytes"`
 	MaxBytes          int           `mapstructure:"max_bytes"`
 	MaxWait           time.Duration `mapstructure:"max_wait"`
-	BatchSize         int           `mapstructure:"batch_size"`           // events per sink batch
-	BatchTimeout      time.Duration `mapstructure:"batch_timeout"`        // flush a partial batch after this
-	MaxInFlight       int           `mapstructure:"max_in_flight"`        // batches written but not yet committed
+	BatchSize         int           `mapstructure:"batch_size"`    // events per sink batch
+	BatchTimeout      time.Duration `mapstructure:"batch_timeout"` // flush a partial batch after this
+	MaxInFlight       int           `mapstructure:"max_in_flight"` // batches written but not yet committed
 	SessionTimeout    time.Duration `mapstructure:"session_timeout"`
 	RebalanceTimeout  time.Duration `mapstructure:"rebalance_timeout"`
 	HeartbeatInterval time.Duration `mapstructure:"heartbeat_interval"`

@@ -46,9 +46,15 @@ func (r *reorderBuf) Pop() any {
 func (fr *fileRun) emit(ctx context.Context, batch *[]event.Event) error {
 	b := *batch
 	for i := range b {
-		heap.Push(&fr.reorder, &b[i])
+		// One allocation per buffered event: pointing into b instead would
+		// keep every batch array alive while any one of its events waits,
+		// which multiplies memory when input is out of order.
+		e := new(event.Event)
+		*e = b[i]
+		heap.Push(&fr.reorder, e)
 	}
-	*batch = make([]event.Event, 0, batchSize) // b's array now belongs to the buffer
+	clear(b)
+	*batch = b[:0]
 	return fr.send(ctx, fr.opts.Reorder)
 }
 

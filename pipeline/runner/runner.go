@@ -31,7 +31,7 @@ type Options struct {
 	MaxLineBytes  int
 	NewNormalizer func() *parse.Normalizer // one per file: normalizers are not concurrency-safe
 	Workers       int                      // files decoding at the same time (CPU bound); <= 0 means 2
-	Reorder       int                      // per-file reorder buffer in events; <= 0 means 4096
+	Reorder       int                      // per-file reorder buffer in events; <= 0 means 1024
 	IngestTime    int64                    // stamped on every event (ns)
 	Log           *slog.Logger
 }
@@ -67,7 +67,7 @@ func Run(ctx context.Context, opts Options, stats *Stats, handle func(*event.Eve
 		opts.Workers = 2
 	}
 	if opts.Reorder <= 0 {
-		opts.Reorder = 4096
+		opts.Reorder = 1024
 	}
 	log := opts.Log
 	if log == nil {
@@ -80,23 +80,34 @@ func Run(ctx context.Context, opts Options, stats *Stats, handle func(*event.Eve
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	cpu := make(chan struct{}, opts.Workers)
-	streams := make([]*stream, len(opts.Files))
+	groups := Sequences(opts.Files)
+	streams := make([]*stream, len(groups))
 	var wg sync.WaitGroup
 	var mu sync.Mutex // guards stats maps and slices written by file goroutines
-	for i, f := range opts.Files {
+	for i, group := range groups {
 		s := &stream{ch: make(chan []event.Event, 2)}
 		streams[i] = s
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer close(s.ch)
-			fr := &fileRun{opts: opts, file: f, stats: stats, mu: &mu, cpu: cpu, out: s.ch, log: log}
-			if err := fr.run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-				mu.Lock()
-				stats.SkippedFiles = append(stats.SkippedFiles, fmt.Sprintf("%s: %v", f.Path, err))
-				mu.Unlock()
-				log.Warn("input file skipped", "file", f.Path, "err", err)
+			fr := &fileRun{opts: opts, stats: stats, mu: &mu, cpu: cpu, out: s.ch, log: log}
+			for _, f := range group {
+				fr.file = f
+				err := fr.run(ctx)
+				if errors.Is(err, context.Canceled) || ctx.Err() != nil {
+					return
+				}
+				if err != nil {
+					mu.Lock()
+					stats.SkippedFiles = append(stats.SkippedFiles, fmt.Sprintf("%s: %v", f.Path, err))
+					mu.Unlock()
+					log.Warn("input file skipped", "file", f.Path, "err", err)
+				}
 			}
+			fr.cpu <- struct{}{}
+			_ = fr.drain(ctx) // only fails when ctx ended
+			<-fr.cpu
 		}()
 	}
 	err := merge(ctx, streams, stats, handle)
@@ -228,10 +239,7 @@ func (fr *fileRun) run(ctx context.Context) error {
 	if err != nil {
 		fr.count(err)
 	}
-	if err := fr.emit(ctx, &batch); err != nil {
-		return err
-	}
-	return fr.drain(ctx)
+	return fr.emit(ctx, &batch)
 }
 
 func (fr *fileRun) stamp(evs []event.Event) {
@@ -252,9 +260,12 @@ func (fr *fileRun) count(err error) {
 	}
 }
 
+// publish adds this file's counts to the run's stats and resets them for
+// the next file of the sequence.
 func (fr *fileRun) publish() {
 	fr.mu.Lock()
 	defer fr.mu.Unlock()
+	defer func() { fr.lines, fr.errs, fr.samples = 0, nil, nil }()
 	fr.stats.Lines += fr.lines
 	for r, n := range fr.errs {
 		fr.stats.Errors[r] += n

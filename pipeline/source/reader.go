@@ -27,7 +27,7 @@ func NewLineReader(r io.Reader, file string, max int) *LineReader {
 	if max <= 0 {
 		max = 16 << 20
 	}
-	size := 1 << 20
+	size := 256 << 10
 	if max < size {
 		size = max
 	}

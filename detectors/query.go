@@ -5,11 +5,10 @@ import (
 	"time"
 )
 
+var quoter = strings.NewReplacer(`\`, `\\`, `'`, `\'`)
+
 // Quote renders s as a ClickHouse string literal.
-func Quote(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `'`, `\'`)
-	return "'" + r.Replace(s) + "'"
-}
+func Quote(s string) string { return "'" + quoter.Replace(s) + "'" }
 
 // TimeRange renders a ClickHouse predicate on the events table's time
 // column covering [from, to] with a minute of slack on each side.

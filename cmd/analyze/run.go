@@ -100,6 +100,7 @@ func analyzeFiles(cmd *cobra.Command, cfg config.Config, inputs []string, events
 	if err != nil {
 		return nil, err
 	}
+	cfg.Detectors.Catalog = dec.Catalog
 	engine, err := detectors.NewEngine(all.Detectors(cfg.Detectors), cfg.Detectors.Rules)
 	if err != nil {
 		return nil, cli.Usage(err)

@@ -6,20 +6,28 @@ import (
 	"fmt"
 
 	"roachwatch/detectors"
+	"roachwatch/detectors/cryptorule"
 	"roachwatch/detectors/tlsrule"
+	"roachwatch/pipeline/catalog"
 )
 
 // Config holds the family-specific settings of every detector and the
 // per-rule settings (enable, severity, allowlist) keyed by
 // detectors.ConfigKey(rule id), e.g. rw_tls_001.
 type Config struct {
-	TLS   tlsrule.Config                  `mapstructure:"tls"`
-	Rules map[string]detectors.RuleConfig `mapstructure:"rules"`
+	TLS    tlsrule.Config                  `mapstructure:"tls"`
+	Crypto cryptorule.Config               `mapstructure:"crypto"`
+	Rules  map[string]detectors.RuleConfig `mapstructure:"rules"`
+
+	// Catalog is the sensitive-column catalog the detectors share (built
+	// from the catalog section, enriched by the schema probe); nil means
+	// the default catalog. Not a config key.
+	Catalog *catalog.Catalog `mapstructure:"-"`
 }
 
 // DefaultConfig returns every family's defaults, every rule enabled.
 func DefaultConfig() Config {
-	c := Config{TLS: tlsrule.DefaultConfig(), Rules: map[string]detectors.RuleConfig{}}
+	c := Config{TLS: tlsrule.DefaultConfig(), Crypto: cryptorule.DefaultConfig(), Rules: map[string]detectors.RuleConfig{}}
 	for _, r := range Rules() {
 		c.Rules[detectors.ConfigKey(r.ID)] = detectors.RuleConfig{Enabled: true, Allow: detectors.Allowlist{
 			Users: []string{}, ClientNetworks: []string{}, Applications: []string{}, Fingerprints: []string{}, Routes: []string{},
@@ -30,7 +38,7 @@ func DefaultConfig() Config {
 
 // Validate checks every family's config and the per-rule entries.
 func (c Config) Validate() error {
-	errs := []error{c.TLS.Validate()}
+	errs := []error{c.TLS.Validate(), c.Crypto.Validate()}
 	known := map[string]bool{}
 	for _, r := range Rules() {
 		known[detectors.ConfigKey(r.ID)] = true
@@ -49,13 +57,14 @@ func (c Config) Validate() error {
 func Detectors(c Config) []detectors.Detector {
 	return []detectors.Detector{
 		tlsrule.New(c.TLS),
+		cryptorule.New(c.Crypto, c.Catalog),
 	}
 }
 
 // Rules lists the catalog, in catalog order.
 func Rules() []detectors.Rule {
 	var out []detectors.Rule
-	for _, d := range Detectors(Config{TLS: tlsrule.DefaultConfig()}) {
+	for _, d := range Detectors(Config{TLS: tlsrule.DefaultConfig(), Crypto: cryptorule.DefaultConfig()}) {
 		out = append(out, d.Rules()...)
 	}
 	return out

@@ -69,8 +69,27 @@ func TestReferenceNamesEveryKey(t *testing.T) {
 		got = append(got, prefix)
 	}
 	walk("", doc)
-	sort.Strings(got)
-	require.Equal(t, Keys(), got)
+	// The per-rule map is documented by one example entry (rw_tls_001);
+	// every rule has the same keys.
+	require.Equal(t, normalizeRuleKeys(Keys()), normalizeRuleKeys(got))
+}
+
+func normalizeRuleKeys(keys []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, k := range keys {
+		if rest, ok := strings.CutPrefix(k, "detectors.rules."); ok {
+			if _, sub, ok := strings.Cut(rest, "."); ok {
+				k = "detectors.rules.<rule>." + sub
+			}
+		}
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 func TestEnvOverridesEveryKind(t *testing.T) {

@@ -18,7 +18,9 @@ import (
 )
 
 // evalSlack absorbs the difference between a truth time (the payload
-// Timestamp of the decisive line) and the times a finding spans.
+// Timestamp of the decisive line) and the times a finding spans when
+// scoring recall. Look-alikes are matched without slack: they are often
+// planted seconds before the real incident of the same principal.
 const evalSlack = 2 * time.Minute
 
 // CategoryScore is the recall of one incident category.
@@ -108,7 +110,7 @@ func parseTruthTime(s string) time.Time {
 // matches reports whether finding f covers incident inc: same rule, same
 // user when the truth names one, and the decisive time inside the
 // finding's span (with slack).
-func matches(f *detectors.Finding, rule string, inc *loggen.Incident) bool {
+func matches(f *detectors.Finding, rule string, inc *loggen.Incident, slack time.Duration) bool {
 	if f.RuleID != rule {
 		return false
 	}
@@ -116,7 +118,7 @@ func matches(f *detectors.Finding, rule string, inc *loggen.Incident) bool {
 		return false
 	}
 	t := parseTruthTime(inc.DecisiveTime)
-	return !t.Before(f.FirstSeen.Add(-evalSlack)) && !t.After(f.LastSeen.Add(evalSlack))
+	return !t.Before(f.FirstSeen.Add(-slack)) && !t.After(f.LastSeen.Add(slack))
 }
 
 func score(truth *loggen.Truth, a *analysis) *EvalReport {
@@ -148,7 +150,7 @@ func score(truth *loggen.Truth, a *analysis) *EvalReport {
 			c.Lookalikes++
 			for i := range a.findings {
 				f := &a.findings[i]
-				if f.Severity >= detectors.SeverityHigh && matches(f, rule, inc) {
+				if f.Severity >= detectors.SeverityHigh && matches(f, rule, inc, 0) {
 					c.FalseAlarms = append(c.FalseAlarms, inc.ID)
 					rep.FalseAlarms++
 					break
@@ -161,7 +163,7 @@ func score(truth *loggen.Truth, a *analysis) *EvalReport {
 		hit := false
 		for i := range a.findings {
 			f := &a.findings[i]
-			if !matches(f, rule, inc) {
+			if !matches(f, rule, inc, evalSlack) {
 				continue
 			}
 			explained[f.ID] = true

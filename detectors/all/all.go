@@ -6,7 +6,11 @@ import (
 	"fmt"
 
 	"roachwatch/detectors"
+	"roachwatch/detectors/anomaly"
+	"roachwatch/detectors/auditrule"
+	"roachwatch/detectors/authrule"
 	"roachwatch/detectors/cryptorule"
+	"roachwatch/detectors/privrule"
 	"roachwatch/detectors/tlsrule"
 	"roachwatch/pipeline/catalog"
 )
@@ -15,9 +19,13 @@ import (
 // per-rule settings (enable, severity, allowlist) keyed by
 // detectors.ConfigKey(rule id), e.g. rw_tls_001.
 type Config struct {
-	TLS    tlsrule.Config                  `mapstructure:"tls"`
-	Crypto cryptorule.Config               `mapstructure:"crypto"`
-	Rules  map[string]detectors.RuleConfig `mapstructure:"rules"`
+	TLS     tlsrule.Config                  `mapstructure:"tls"`
+	Crypto  cryptorule.Config               `mapstructure:"crypto"`
+	Auth    authrule.Config                 `mapstructure:"auth"`
+	Priv    privrule.Config                 `mapstructure:"priv"`
+	Audit   auditrule.Config                `mapstructure:"audit"`
+	Anomaly anomaly.Config                  `mapstructure:"anomaly"`
+	Rules   map[string]detectors.RuleConfig `mapstructure:"rules"`
 
 	// Catalog is the sensitive-column catalog the detectors share (built
 	// from the catalog section, enriched by the schema probe); nil means
@@ -27,7 +35,8 @@ type Config struct {
 
 // DefaultConfig returns every family's defaults, every rule enabled.
 func DefaultConfig() Config {
-	c := Config{TLS: tlsrule.DefaultConfig(), Crypto: cryptorule.DefaultConfig(), Rules: map[string]detectors.RuleConfig{}}
+	c := families()
+	c.Rules = map[string]detectors.RuleConfig{}
 	for _, r := range Rules() {
 		c.Rules[detectors.ConfigKey(r.ID)] = detectors.RuleConfig{Enabled: true, Allow: detectors.Allowlist{
 			Users: []string{}, ClientNetworks: []string{}, Applications: []string{}, Fingerprints: []string{}, Routes: []string{},
@@ -38,7 +47,7 @@ func DefaultConfig() Config {
 
 // Validate checks every family's config and the per-rule entries.
 func (c Config) Validate() error {
-	errs := []error{c.TLS.Validate(), c.Crypto.Validate()}
+	errs := []error{c.TLS.Validate(), c.Crypto.Validate(), c.Auth.Validate(), c.Priv.Validate(), c.Audit.Validate(), c.Anomaly.Validate()}
 	known := map[string]bool{}
 	for _, r := range Rules() {
 		known[detectors.ConfigKey(r.ID)] = true
@@ -53,18 +62,34 @@ func (c Config) Validate() error {
 	return errors.Join(errs...)
 }
 
+// families returns every family's default settings, without rule entries.
+func families() Config {
+	return Config{
+		TLS:     tlsrule.DefaultConfig(),
+		Crypto:  cryptorule.DefaultConfig(),
+		Auth:    authrule.DefaultConfig(),
+		Priv:    privrule.DefaultConfig(),
+		Audit:   auditrule.DefaultConfig(),
+		Anomaly: anomaly.DefaultConfig(),
+	}
+}
+
 // Detectors builds every detector of the catalog.
 func Detectors(c Config) []detectors.Detector {
 	return []detectors.Detector{
 		tlsrule.New(c.TLS),
 		cryptorule.New(c.Crypto, c.Catalog),
+		authrule.New(c.Auth),
+		privrule.New(c.Priv),
+		auditrule.New(c.Audit),
+		anomaly.New(c.Anomaly),
 	}
 }
 
 // Rules lists the catalog, in catalog order.
 func Rules() []detectors.Rule {
 	var out []detectors.Rule
-	for _, d := range Detectors(Config{TLS: tlsrule.DefaultConfig(), Crypto: cryptorule.DefaultConfig()}) {
+	for _, d := range Detectors(families()) {
 		out = append(out, d.Rules()...)
 	}
 	return out

@@ -1,0 +1,128 @@
+package privrule
+
+import "strings"
+
+// parseFingerprint reads a grant or role change from a statement
+// fingerprint (literals are already '?'): GRANT role[, ...] TO member[, ...],
+// GRANT privilege[, ...] ON [TABLE|DATABASE|...] object TO grantee[, ...],
+// CREATE|ALTER ROLE|USER name [WITH] option ... It reports false for
+// anything else, including REVOKE.
+func parseFingerprint(fp string) (change, bool) {
+	s := strings.ToLower(strings.TrimSpace(strings.ReplaceAll(fp, `"`, "")))
+	s = strings.TrimSuffix(s, ";")
+	switch {
+	case strings.HasPrefix(s, "grant "):
+		return parseGrant(s[len("grant "):])
+	case strings.HasPrefix(s, "create role "), strings.HasPrefix(s, "create user "),
+		strings.HasPrefix(s, "alter role "), strings.HasPrefix(s, "alter user "):
+		return parseRole(strings.Fields(s)[2:])
+	}
+	return change{}, false
+}
+
+func parseGrant(rest string) (change, bool) {
+	to := strings.LastIndex(rest, " to ")
+	if to < 0 {
+		return change{}, false
+	}
+	head, tail := rest[:to], rest[to+len(" to "):]
+	for _, suffix := range []string{" with grant option", " with admin option"} {
+		tail = strings.TrimSuffix(tail, suffix)
+	}
+	targets := splitList(tail)
+	on := strings.Index(head, " on ")
+	if on < 0 {
+		return change{kind: kindRoleGrant, what: splitList(head), targets: targets}, len(targets) > 0
+	}
+	c := change{kind: kindObjectGrant, what: splitList(head[:on]), targets: targets, table: true}
+	obj := strings.TrimSpace(head[on+len(" on "):])
+	for _, p := range []string{"table ", "database ", "schema ", "type ", "function ", "sequence ", "all tables in schema ", "external connection "} {
+		if strings.HasPrefix(obj, p) {
+			obj = strings.TrimSpace(obj[len(p):])
+			c.table = p == "table " || p == "sequence "
+			break
+		}
+	}
+	objs := splitList(obj)
+	if len(objs) == 0 {
+		return change{}, false
+	}
+	c.object, c.objects = objs[0], objs
+	return c, len(targets) > 0
+}
+
+// splitList splits a comma-separated list of names.
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func parseRole(tokens []string) (change, bool) {
+	for len(tokens) > 0 && (tokens[0] == "if" || tokens[0] == "not" || tokens[0] == "exists") {
+		tokens = tokens[1:]
+	}
+	if len(tokens) == 0 {
+		return change{}, false
+	}
+	c := change{kind: kindRoleOption, targets: []string{tokens[0]}}
+	for _, t := range tokens[1:] {
+		if t == "set" || t == "reset" {
+			break // ALTER ROLE ... SET var: session defaults, not options
+		}
+		if t == "with" || t == "?" || t == "=" {
+			continue
+		}
+		c.what = append(c.what, strings.Trim(t, ","))
+	}
+	return c, true
+}
+
+// recentKey identifies one statement across the events that report it:
+// the structured event and its SQL_EXEC and TELEMETRY copies share the
+// principal, the minute and the content signature.
+type recentKey struct {
+	user   string
+	minute int64
+	sig    string
+}
+
+// recentSet remembers the last max keys, oldest forgotten first.
+type recentSet struct {
+	max   int
+	m     map[recentKey]struct{}
+	order []recentKey
+	next  int
+}
+
+func newRecentSet(max int) *recentSet {
+	return &recentSet{max: max, m: make(map[recentKey]struct{})}
+}
+
+// add records k and reports whether the statement is new. A copy logged
+// in the next minute (the statement straddled a minute boundary) is the
+// same statement.
+func (s *recentSet) add(k recentKey) bool {
+	if _, ok := s.m[k]; ok {
+		return false
+	}
+	prev := k
+	prev.minute--
+	if _, ok := s.m[prev]; ok {
+		return false
+	}
+	k.user = strings.Clone(k.user) // the event's strings are not ours to keep
+	if len(s.order) < s.max {
+		s.order = append(s.order, k)
+	} else {
+		delete(s.m, s.order[s.next])
+		s.order[s.next] = k
+		s.next = (s.next + 1) % s.max
+	}
+	s.m[k] = struct{}{}
+	return true
+}

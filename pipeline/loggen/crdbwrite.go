@@ -82,6 +82,9 @@ func headerMessages(n *node, t int64) []string {
 	}
 	if format == FormatCRDBV2 {
 		msgs = append(msgs, `line format: [IWEF]yymmdd hh:mm:ss.uuuuuu goid [chan@]file:line redactionmark \[tags\] [counter] msg`)
+		// crdb-v2 lines carry no cluster id: files started after the node
+		// joined its cluster name it in the header.
+		msgs = append(msgs, "clusterID: "+n.cluster, fmt.Sprintf("nodeID: n%d", n.id))
 	}
 	return msgs
 }

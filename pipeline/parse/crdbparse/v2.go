@@ -39,6 +39,7 @@ type v2Decoder struct {
 	skip    bool
 
 	version string // from the [config] "binary:" header line
+	cluster string // from the [config] "clusterID:" header line
 	strip   []byte // scratch for ANSI stripping
 }
 
@@ -199,6 +200,9 @@ func (d *v2Decoder) complete(out []event.Event) ([]event.Event, error) {
 	if d.version != "" {
 		d.setAttr("crdb_version", d.version)
 	}
+	if ev.Cluster == "" {
+		ev.Cluster = d.cluster
+	}
 	if payload != nil {
 		d.applyPayload(payload)
 	} else {
@@ -219,8 +223,19 @@ func (d *v2Decoder) entryError(detail string) *parse.LineError {
 }
 
 // header remembers the CockroachDB version from the "binary:" header
-// line, e.g. "binary: CockroachDB CCL v24.3.4 (x86_64-...)".
+// line, e.g. "binary: CockroachDB CCL v24.3.4 (x86_64-...)", and the
+// cluster id from a "clusterID: <uuid>" header line when the file has one
+// (crdb-v2 lines carry no cluster id of their own; tolerant: absent is
+// fine).
 func (d *v2Decoder) header() {
+	if j := bytes.Index(d.msg, []byte("clusterID:")); j >= 0 {
+		id := bytes.TrimSpace(d.msg[j+len("clusterID:"):])
+		id = parse.UnmarkBytes(id)
+		if len(id) > 0 && len(id) <= 64 && bytes.IndexByte(id, ' ') < 0 {
+			d.cluster = string(id)
+		}
+		return
+	}
 	i := bytes.Index(d.msg, []byte("binary:"))
 	if i < 0 {
 		return

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -189,4 +190,23 @@ func stringsOf(v any) []string {
 		}
 	}
 	return out
+}
+
+// --state saves baselines after a run and restores them in the next.
+func TestStateFileSurvivesRestart(t *testing.T) {
+	t.Setenv("ROACHWATCH_REDACTION_KEY", "e2e-test-key-0123456789")
+	dir, _ := generate(t, 9, 1, 1500)
+	state := filepath.Join(t.TempDir(), "baselines.state")
+	analyze(t, "--input", dir, "--state", state)
+	st, err := os.Stat(state)
+	require.NoError(t, err)
+	require.Greater(t, st.Size(), int64(100), "the anomaly baselines are in the file")
+	analyze(t, "--input", dir, "--state", state) // restores, runs, saves again
+	require.NoError(t, os.WriteFile(state, []byte("not a state file"), 0o600))
+	root := newRoot()
+	root.SetOut(io.Discard)
+	root.SetErr(io.Discard)
+	root.SetArgs([]string{"run", "--progress", "never", "--input", dir, "--state", state})
+	err = root.Execute()
+	require.ErrorContains(t, err, "not a roachwatch state file")
 }

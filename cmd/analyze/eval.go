@@ -75,7 +75,7 @@ Exit status: 0 when recall is 1.0 and no look-alike raised a high/critical findi
 			if cmd.Flags().Changed("progress") {
 				cfg.Run.Progress, _ = cmd.Flags().GetString("progress")
 			}
-			a, err := analyzeFiles(cmd, cfg, inputs, "")
+			a, err := analyzeFiles(cmd, cfg, inputs, "", "")
 			if err != nil {
 				return err
 			}

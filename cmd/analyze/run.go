@@ -29,6 +29,7 @@ type runFlags struct {
 	failOn       string
 	progress     string
 	inputFormat  string
+	state        string
 }
 
 func newRunCmd() *cobra.Command {
@@ -76,6 +77,7 @@ config; 1 the run failed.`,
 	fl.StringVar(&f.failOn, "fail-on", "", "exit 3 when a finding at or above this severity exists: info, low, medium, high, critical")
 	fl.StringVar(&f.progress, "progress", "auto", "progress bar on stderr: auto (terminal only), always, never")
 	fl.StringVar(&f.inputFormat, "input-format", "auto", "force the input format: auto, crdb-json, crdb-v2, django-text, django-json")
+	fl.StringVar(&f.state, "state", "", "detector state file: baselines are restored from it before the run and saved to it after (created if missing)")
 	return cmd
 }
 
@@ -89,7 +91,9 @@ type analysis struct {
 }
 
 // analyzeFiles runs parse -> detect over inputs in one process.
-func analyzeFiles(cmd *cobra.Command, cfg config.Config, inputs []string, eventsOutput string) (*analysis, error) {
+// statePath, when set, is where detector baselines are restored from
+// before the run and saved to after it, so they survive restarts.
+func analyzeFiles(cmd *cobra.Command, cfg config.Config, inputs []string, eventsOutput, statePath string) (*analysis, error) {
 	ctx := cmd.Context()
 	log := cli.NewLogger(cfg.Log, cmd.ErrOrStderr())
 	files, err := source.Expand(inputs)
@@ -101,9 +105,15 @@ func analyzeFiles(cmd *cobra.Command, cfg config.Config, inputs []string, events
 		return nil, err
 	}
 	cfg.Detectors.Catalog = dec.Catalog
-	engine, err := detectors.NewEngine(all.Detectors(cfg.Detectors), cfg.Detectors.Rules)
+	ds := all.Detectors(cfg.Detectors)
+	engine, err := detectors.NewEngine(ds, cfg.Detectors.Rules)
 	if err != nil {
 		return nil, cli.Usage(err)
+	}
+	if statePath != "" {
+		if err := detectors.LoadStateFile(statePath, ds); err != nil {
+			return nil, fmt.Errorf("--state: %w (delete the file to start with fresh baselines)", err)
+		}
 	}
 	var events *jsonLines
 	if eventsOutput != "" {
@@ -160,6 +170,11 @@ func analyzeFiles(cmd *cobra.Command, cfg config.Config, inputs []string, events
 			return nil, err
 		}
 	}
+	if statePath != "" {
+		if err := detectors.SaveStateFile(statePath, ds); err != nil {
+			return nil, fmt.Errorf("--state: saving detector state: %w", err)
+		}
+	}
 	a.findings = engine.Findings()
 	a.suppressed = engine.Suppressed
 	log.Info("run finished", "events", a.stats.Events, "findings", len(a.findings), "elapsed", a.elapsed.Round(time.Millisecond))
@@ -167,7 +182,7 @@ func analyzeFiles(cmd *cobra.Command, cfg config.Config, inputs []string, events
 }
 
 func runEmbedded(cmd *cobra.Command, cfg config.Config, f runFlags) error {
-	a, err := analyzeFiles(cmd, cfg, f.inputs, f.eventsOutput)
+	a, err := analyzeFiles(cmd, cfg, f.inputs, f.eventsOutput, f.state)
 	if err != nil {
 		return err
 	}

@@ -6,11 +6,16 @@ DAYS    ?= 3
 
 .PHONY: demo test unit vet fuzz bench build clean
 
-## demo: generate sample CockroachDB + Django logs, run the embedded analyzer on them
+## demo: generate sample CockroachDB + Django logs, analyze them, score against the planted
+## incidents, and render the audit report (HTML + Markdown)
 demo:
-	$(GO) run ./cmd/loggen --out $(OUT)/sample --seed $(SEED) --days $(DAYS)
+	$(GO) build -o $(OUT)/bin/ ./cmd/loggen ./cmd/analyze
+	$(OUT)/bin/loggen --out $(OUT)/sample --seed $(SEED) --days $(DAYS)
 	ROACHWATCH_REDACTION_KEY=$${ROACHWATCH_REDACTION_KEY:-demo-only-key-0123456789} \
-	  $(GO) run ./cmd/analyze run --input $(OUT)/sample --output $(OUT)/findings.jsonl
+	  $(OUT)/bin/analyze run --input $(OUT)/sample --output $(OUT)/findings.jsonl --events-output $(OUT)/events.jsonl
+	$(OUT)/bin/analyze report --findings $(OUT)/findings.jsonl --events $(OUT)/events.jsonl --since $(DAYS)d --format html --out $(OUT)/report.html
+	$(OUT)/bin/analyze report --findings $(OUT)/findings.jsonl --events $(OUT)/events.jsonl --since $(DAYS)d --format md --out $(OUT)/report.md
+	@echo "findings: $(OUT)/findings.jsonl  report: $(OUT)/report.html, $(OUT)/report.md"
 
 ## test: the whole test suite (what .ci/run runs)
 test:

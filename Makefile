@@ -12,7 +12,7 @@ demo:
 	$(GO) build -o $(OUT)/bin/ ./cmd/loggen ./cmd/analyze
 	$(OUT)/bin/loggen --out $(OUT)/sample --seed $(SEED) --days $(DAYS)
 	ROACHWATCH_REDACTION_KEY=$${ROACHWATCH_REDACTION_KEY:-demo-only-key-0123456789} \
-	  $(OUT)/bin/analyze run --input $(OUT)/sample --output $(OUT)/findings.jsonl --events-output $(OUT)/events.jsonl
+	  $(OUT)/bin/analyze run --input $(OUT)/sample/crdb --input $(OUT)/sample/django --output $(OUT)/findings.jsonl --events-output $(OUT)/events.jsonl
 	$(OUT)/bin/analyze report --findings $(OUT)/findings.jsonl --events $(OUT)/events.jsonl --since $(DAYS)d --format html --out $(OUT)/report.html
 	$(OUT)/bin/analyze report --findings $(OUT)/findings.jsonl --events $(OUT)/events.jsonl --since $(DAYS)d --format md --out $(OUT)/report.md
 	@echo "findings: $(OUT)/findings.jsonl  report: $(OUT)/report.html, $(OUT)/report.md"

@@ -17,6 +17,8 @@ import (
 	"roachwatch/pipeline/catalog"
 	"roachwatch/pipeline/parse"
 	"roachwatch/pipeline/secret"
+	"roachwatch/pipeline/stream"
+	"roachwatch/pipeline/transport/kafkatransport"
 )
 
 // Secret is a string that never prints (see pipeline/secret).
@@ -24,13 +26,20 @@ type Secret = secret.String
 
 // Config is the whole configuration.
 type Config struct {
-	Log       LogConfig       `mapstructure:"log"`
-	Input     InputConfig     `mapstructure:"input"`
-	Redaction RedactionConfig `mapstructure:"redaction"`
-	Catalog   catalog.Config  `mapstructure:"catalog"`
-	Detectors all.Config      `mapstructure:"detectors"`
-	Run       RunConfig       `mapstructure:"run"`
+	Log       LogConfig             `mapstructure:"log"`
+	Input     InputConfig           `mapstructure:"input"`
+	Redaction RedactionConfig       `mapstructure:"redaction"`
+	Catalog   catalog.Config        `mapstructure:"catalog"`
+	Detectors all.Config            `mapstructure:"detectors"`
+	Run       RunConfig             `mapstructure:"run"`
+	Kafka     kafkatransport.Config `mapstructure:"kafka"`
+	Stream    StreamConfig          `mapstructure:"stream"`
+	Ingest    IngestConfig          `mapstructure:"ingest"`
 }
+
+// StreamConfig is the stream section: `analyze run` without --input
+// (sinks, state hand-over, metrics, shutdown). See pipeline/stream.
+type StreamConfig = stream.Config
 
 // LogConfig configures roachwatch's own logs (stderr).
 type LogConfig struct {
@@ -79,6 +88,9 @@ func Default() Config {
 		},
 		Detectors: det,
 		Run:       RunConfig{Progress: "auto"},
+		Kafka:     kafkatransport.DefaultConfig(),
+		Stream:    stream.DefaultConfig(),
+		Ingest:    DefaultIngestConfig(),
 	}
 }
 
@@ -126,6 +138,15 @@ func (c Config) Validate() error {
 	case "auto", "always", "never":
 	default:
 		errs = append(errs, fmt.Errorf("run.progress: %q is not auto, always or never", c.Run.Progress))
+	}
+	if err := c.Kafka.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Stream.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Ingest.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Run.Workers < 0 {
 		errs = append(errs, fmt.Errorf("run.workers: must be 0 (all CPUs) or positive, got %d", c.Run.Workers))

@@ -68,6 +68,7 @@ type ProducerConfig struct {
 	Compression     string        `mapstructure:"compression"` // zstd, lz4, snappy, gzip, none
 	MaxMessageBytes int           `mapstructure:"max_message_bytes"`
 	WriteTimeout    time.Duration `mapstructure:"write_timeout"`
+	MaxInFlight     int           `mapstructure:"max_in_flight"` // concurrent WriteMessages calls
 }
 
 // ConsumerConfig tunes analyze's consumer group.
@@ -94,7 +95,7 @@ func DefaultConfig() Config {
 			State: "roachwatch.state", Partitions: 6, ReplicationFactor: 3, Create: true},
 		TLS: TLSConfig{Enabled: true},
 		Producer: ProducerConfig{BatchSize: 5000, BatchBytes: 16 << 20, BatchTimeout: 50 * time.Millisecond,
-			Compression: "zstd", MaxMessageBytes: 16 << 20, WriteTimeout: 30 * time.Second},
+			Compression: "zstd", MaxMessageBytes: 16 << 20, WriteTimeout: 30 * time.Second, MaxInFlight: 2},
 		Consumer: ConsumerConfig{GroupID: "roachwatch-analyze", MinBytes: 1, MaxBytes: 32 << 20, MaxWait: 250 * time.Millisecond,
 			BatchSize: 10000, BatchTimeout: 500 * time.Millisecond, MaxInFlight: 4,
 			SessionTimeout: 10 * time.Second, RebalanceTimeout: 10 * time.Second, HeartbeatInterval: time.Second},
@@ -145,6 +146,12 @@ func (c Config) Validate() error {
 	}
 	if c.Producer.BatchSize < 1 || c.Producer.BatchTimeout <= 0 || c.Producer.MaxMessageBytes < 1024 {
 		errs = append(errs, errors.New("kafka.producer: batch_size, batch_timeout must be positive and max_message_bytes at least 1024"))
+	}
+	if c.Producer.MaxInFlight < 1 {
+		errs = append(errs, fmt.Errorf("kafka.producer.max_in_flight: must be at least 1, got %d", c.Producer.MaxInFlight))
+	}
+	if c.Producer.BatchBytes < int64(c.Producer.MaxMessageBytes) {
+		errs = append(errs, errors.New("kafka.producer.batch_bytes: must be at least kafka.producer.max_message_bytes, or large events cannot be sent"))
 	}
 	if c.Consumer.GroupID == "" {
 		errs = append(errs, errors.New("kafka.consumer.group_id: must not be empty"))

@@ -11,6 +11,7 @@ import (
 	"roachwatch/detectors/authrule"
 	"roachwatch/detectors/cryptorule"
 	"roachwatch/detectors/privrule"
+	"roachwatch/detectors/sqlirule"
 	"roachwatch/detectors/tlsrule"
 	"roachwatch/pipeline/catalog"
 )
@@ -24,6 +25,7 @@ type Config struct {
 	Auth    authrule.Config                 `mapstructure:"auth"`
 	Priv    privrule.Config                 `mapstructure:"priv"`
 	Audit   auditrule.Config                `mapstructure:"audit"`
+	SQLI    sqlirule.Config                 `mapstructure:"sqli"`
 	Anomaly anomaly.Config                  `mapstructure:"anomaly"`
 	Rules   map[string]detectors.RuleConfig `mapstructure:"rules"`
 
@@ -47,7 +49,7 @@ func DefaultConfig() Config {
 
 // Validate checks every family's config and the per-rule entries.
 func (c Config) Validate() error {
-	errs := []error{c.TLS.Validate(), c.Crypto.Validate(), c.Auth.Validate(), c.Priv.Validate(), c.Audit.Validate(), c.Anomaly.Validate()}
+	errs := []error{c.TLS.Validate(), c.Crypto.Validate(), c.Auth.Validate(), c.Priv.Validate(), c.Audit.Validate(), c.SQLI.Validate(), c.Anomaly.Validate()}
 	known := map[string]bool{}
 	for _, r := range Rules() {
 		known[detectors.ConfigKey(r.ID)] = true
@@ -70,6 +72,7 @@ func families() Config {
 		Auth:    authrule.DefaultConfig(),
 		Priv:    privrule.DefaultConfig(),
 		Audit:   auditrule.DefaultConfig(),
+		SQLI:    sqlirule.DefaultConfig(),
 		Anomaly: anomaly.DefaultConfig(),
 	}
 }
@@ -82,6 +85,7 @@ func Detectors(c Config) []detectors.Detector {
 		authrule.New(c.Auth),
 		privrule.New(c.Priv),
 		auditrule.New(c.Audit),
+		sqlirule.New(c.SQLI),
 		anomaly.New(c.Anomaly),
 	}
 }

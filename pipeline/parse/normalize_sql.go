@@ -61,6 +61,13 @@ func (n *Normalizer) statement(ev *event.Event, raw *Raw) {
 	}
 	for _, c := range res.Comments {
 		tags := sqlfp.ParseSQLCommenter(c)
+		if tags == nil && commentAfterLiteral(raw.Statement, c) {
+			// A comment right after a closed string literal is the shape of
+			// comment truncation ("admin'--"): Django's ORM writes no comments
+			// of its own, sqlcommenter tags parse, and CockroachDB drops
+			// comments, so only application-side SQL logs show this.
+			setAttr(ev, AttrSQLComment, CommentAfterLiteral)
+		}
 		for k, v := range tags {
 			if ev.QueryTags == nil {
 				ev.QueryTags = make(map[string]string, len(tags))
@@ -262,4 +269,37 @@ func nextIndex(s, sub string, from int) int {
 		return -1
 	}
 	return from + j
+}
+
+// Attribute set on events whose SQL has a non-sqlcommenter comment right
+// after a string literal (read by RW-SQLI-001).
+const (
+	AttrSQLComment      = "sql_comment"
+	CommentAfterLiteral = "after_literal"
+)
+
+// commentAfterLiteral reports whether the comment with body c follows a
+// closing quote in stmt, with only spaces between.
+func commentAfterLiteral(stmt, c []byte) bool {
+	if len(c) == 0 {
+		return false
+	}
+	i := bytes.Index(stmt, c)
+	if i < 2 {
+		return false
+	}
+	j := i - 2 // skip the "--" or "/*" opener
+	if stmt[j] != '-' && stmt[j] != '/' {
+		return false
+	}
+	for j--; j >= 0 && (stmt[j] == ' ' || stmt[j] == '\t'); j-- {
+	}
+	return j >= 0 && stmt[j] == '\''
+}
+
+func setAttr(ev *event.Event, k, v string) {
+	if ev.Attrs == nil {
+		ev.Attrs = make(map[string]string, 1)
+	}
+	ev.Attrs[k] = v
 }

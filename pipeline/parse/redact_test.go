@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"roachwatch/pipeline/event"
 )
 
 func TestUnmark(t *testing.T) {
@@ -51,4 +53,19 @@ func TestRedactTextSecretsAndKeyDetail(t *testing.T) {
 		require.Contains(t, got, "‹#", in)
 	}
 	require.Equal(t, "nothing to hide here", n.redactText("nothing to hide here"))
+}
+
+func TestCommentAfterLiteral(t *testing.T) {
+	for stmt, want := range map[string]bool{
+		`SELECT 1 FROM u WHERE name = 'admin'--' LIMIT 21`:       true,
+		`SELECT 1 FROM u WHERE name = 'admin' /* x */`:           true,
+		`SELECT 1 FROM u WHERE id = 1 /*controller='a%3Ab'*/`:    false,
+		`SELECT 1 FROM u -- a developer note`:                    false,
+		`SELECT 1 FROM u WHERE name = 'it''s' /*route='x%2Fy'*/`: false, // sqlcommenter: parsed, not flagged below
+	} {
+		n := NewNormalizer(NormalizerConfig{Key: []byte("k")})
+		ev := event.Event{Source: event.SourceDjango}
+		n.Finish(&ev, &Raw{Entry: []byte(stmt), Statement: []byte(stmt)})
+		require.Equal(t, want, ev.Attrs[AttrSQLComment] == CommentAfterLiteral, stmt)
+	}
 }

@@ -210,3 +210,32 @@ func TestStateFileSurvivesRestart(t *testing.T) {
 	err = root.Execute()
 	require.ErrorContains(t, err, "not a roachwatch state file")
 }
+
+// The acceptance test for the detector catalog: on a multi-day
+// loggen scenario, every planted incident is found and no look-alike gets
+// a high or critical finding.
+func TestEvalMultiDayScenario(t *testing.T) {
+	t.Setenv("ROACHWATCH_REDACTION_KEY", "e2e-test-key-0123456789")
+	dir, _ := generate(t, 13, 3, 6000)
+	root := newRoot()
+	var stdout, stderr bytes.Buffer
+	root.SetOut(&stdout)
+	root.SetErr(&stderr)
+	root.SetArgs([]string{"eval", "--progress", "never", "--format", "json", "--input", filepath.Join(dir, "crdb"),
+		"--input", filepath.Join(dir, "django"), "--truth", filepath.Join(dir, "truth.json")})
+	err := root.Execute()
+	var rep EvalReport
+	require.NoError(t, json.Unmarshal(stdout.Bytes(), &rep), "stderr: %s", stderr.String())
+	require.NoError(t, err, "eval: %s", stdout.String())
+	require.Equal(t, 1.0, rep.Recall)
+	require.Zero(t, rep.FalseAlarms)
+	cats := map[string]bool{}
+	for _, c := range rep.Categories {
+		cats[c.Category] = true
+		require.Empty(t, c.Missed, c.Category)
+	}
+	for _, c := range []string{"tls_plaintext", "tls_plaintext_sensitive", "plaintext_write", "sqli", "brute_force",
+		"privilege_escalation", "audit_tampering", "secrets_in_logs", "exfiltration", "new_principal", "new_client_network"} {
+		require.True(t, cats[c], "category %s planted and scored", c)
+	}
+}

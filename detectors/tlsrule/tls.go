@@ -52,15 +52,12 @@ func (c Config) Validate() error {
 // grouped per user and client address per window; a session that touches
 // a sensitive column (or an audited table) makes the incident critical.
 type Detector struct {
-	cfg      Config
-	window   int64
-	sessions *sessionUsers
+	cfg    Config
+	window int64
 }
 
-// New returns the detector.
-func New(cfg Config) *Detector {
-	return &Detector{cfg: cfg, window: int64(cfg.Window), sessions: newSessionUsers(maxSessions)}
-}
+// New returns the detector. It is stateless: grouping is the engine's.
+func New(cfg Config) *Detector { return &Detector{cfg: cfg, window: int64(cfg.Window)} }
 
 // Rules lists RW-TLS-001.
 func (d *Detector) Rules() []detectors.Rule { return []detectors.Rule{Rule001} }
@@ -80,19 +77,13 @@ func (d *Detector) Observe(ev *event.Event, out []detectors.Finding) []detectors
 		return out
 	}
 	user, app := ev.User, ev.Application
-	key := sessionKey(ev)
-	if user != "" {
-		d.sessions.put(key, user, app)
-	} else if u, a, ok := d.sessions.get(key); ok {
-		user, app = u, a
-	} else {
-		// Connection events before authentication (or after it, without
-		// the user tag) add nothing the authentication event does not
-		// already say.
+	if user == "" {
+		// Connection events before authentication (client_connection_*
+		// carry no user tag) add nothing the authentication event of the
+		// same session does not already say. Ignoring them also keeps the
+		// rule per-principal: in the streaming mode such events are keyed
+		// by client address, not by user, and land in another partition.
 		return out
-	}
-	if app == "" {
-		app = d.sessions.app(key)
 	}
 	ws := detectors.WindowStart(ev.Time, d.window)
 	f := detectors.Occurrence(Rule001, detectors.IncidentID(Rule001.ID, ws, ev.Cluster, user, ev.ClientAddr, ev.Transport), ev.Time, ev.ID)

@@ -35,10 +35,16 @@ type runFlags struct {
 func newRunCmd() *cobra.Command {
 	var f runFlags
 	cmd := &cobra.Command{
-		Use:   "run --input PATH [--input PATH ...]",
-		Short: "Run the detectors over log files or directories (the embedded default: no Kafka, no ClickHouse)",
-		Long: `Run parses CockroachDB (json, crdb-v2) and Django (text, json) logs, runs every detector in
-one process and prints the findings, most severe first, and a summary.
+		Use:   "run [--input PATH ...]",
+		Short: "Run the detectors over log files (embedded mode) or over the Kafka event stream (streaming mode)",
+		Long: `With --input, run parses CockroachDB (json, crdb-v2) and Django (text, json) logs, runs every
+detector in one process and prints the findings, most severe first, and a summary: the
+embedded mode, no Kafka and no ClickHouse.
+
+Without --input, run consumes the kafka.topics.events topic in the kafka.consumer.group_id
+consumer group, runs the detectors per partition and writes to the configured sinks,
+committing offsets only after every sink acknowledged (the streaming mode; see the kafka
+and stream config sections).
 
 Exit status: 0 done; 3 done and a finding at or above --fail-on exists; 2 bad flags or
 config; 1 the run failed.`,
@@ -49,7 +55,8 @@ config; 1 the run failed.`,
 				return err
 			}
 			if len(f.inputs) == 0 {
-				return cli.Usage(errors.New("--input: name at least one log file or directory (streaming from Kafka is `analyze run` without --input once the Kafka transport is configured)"))
+				// No files: the streaming mode, from the Kafka events topic.
+				return runStreaming(cmd, cfg)
 			}
 			if cmd.Flags().Changed("fail-on") {
 				cfg.Run.FailOn = f.failOn

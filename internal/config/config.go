@@ -17,6 +17,8 @@ import (
 	"roachwatch/pipeline/catalog"
 	"roachwatch/pipeline/parse"
 	"roachwatch/pipeline/secret"
+	"roachwatch/pipeline/sink/alertsink"
+	"roachwatch/pipeline/sink/clickhousesink"
 	"roachwatch/pipeline/stream"
 	"roachwatch/pipeline/transport/kafkatransport"
 )
@@ -35,6 +37,12 @@ type Config struct {
 	Kafka     kafkatransport.Config `mapstructure:"kafka"`
 	Stream    StreamConfig          `mapstructure:"stream"`
 	Ingest    IngestConfig          `mapstructure:"ingest"`
+	// ClickHouse is the analysts' store; off by default so the embedded run
+	// needs no server.
+	ClickHouse clickhousesink.Config `mapstructure:"clickhouse"`
+	// Alerts routes findings to people (Kafka, webhooks, Slack, stdout);
+	// off by default. Routes and silences come from the file only.
+	Alerts alertsink.Config `mapstructure:"alerts"`
 }
 
 // StreamConfig is the stream section: `analyze run` without --input
@@ -86,11 +94,13 @@ func Default() Config {
 			Patterns: slices.Clone(catalog.DefaultPatterns),
 			Columns:  []string{}, MustEncrypt: []string{}, Plaintext: []string{},
 		},
-		Detectors: det,
-		Run:       RunConfig{Progress: "auto"},
-		Kafka:     kafkatransport.DefaultConfig(),
-		Stream:    stream.DefaultConfig(),
-		Ingest:    DefaultIngestConfig(),
+		Detectors:  det,
+		Run:        RunConfig{Progress: "auto"},
+		Kafka:      kafkatransport.DefaultConfig(),
+		Stream:     stream.DefaultConfig(),
+		Ingest:     DefaultIngestConfig(),
+		ClickHouse: clickhousesink.DefaultConfig(),
+		Alerts:     alertsink.DefaultConfig(),
 	}
 }
 
@@ -147,6 +157,17 @@ func (c Config) Validate() error {
 	}
 	if err := c.Ingest.Validate(); err != nil {
 		errs = append(errs, err)
+	}
+	if err := c.ClickHouse.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Alerts.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	for i, r := range c.Alerts.Routes {
+		if c.Alerts.Enabled && c.Stream.Alerts && r.Kind == alertsink.KindKafka && alertsink.DefaultRoute(r).Topic == c.Kafka.Topics.Alerts {
+			errs = append(errs, fmt.Errorf("alerts.routes[%d].topic: %s is kafka.topics.alerts, where stream.alerts already writes raw findings; set stream.alerts: false or use another topic", i, c.Kafka.Topics.Alerts))
+		}
 	}
 	if c.Run.Workers < 0 {
 		errs = append(errs, fmt.Errorf("run.workers: must be 0 (all CPUs) or positive, got %d", c.Run.Workers))

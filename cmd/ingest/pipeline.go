@@ -1,0 +1,174 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/segmentio/kafka-go"
+	"golang.org/x/sync/errgroup"
+
+	"roachwatch/internal/config"
+	"roachwatch/internal/metrics"
+	"roachwatch/pipeline/ack"
+	"roachwatch/pipeline/source/tail"
+	"roachwatch/pipeline/transport/kafkatransport"
+)
+
+// shipper owns the Kafka side shared by run and import: the encoder, the
+// producer and the bound on unacknowledged hand-offs.
+type shipper struct {
+	cfg  config.Config
+	log  *slog.Logger
+	enc  *kafkatransport.Encoder
+	prod *kafkatransport.Producer
+	sem  chan struct{} // one token per hand-off not yet acknowledged
+}
+
+func newShipper(ctx context.Context, cfg config.Config, key []byte, pm *kafkatransport.ProducerMetrics, log *slog.Logger) (*shipper, error) {
+	if cfg.Kafka.TLS.InsecureSkipVerify {
+		log.Warn("kafka.tls.insecure_skip_verify is on: the broker certificate is not verified")
+	}
+	ectx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := kafkatransport.EnsureTopics(ectx, cfg.Kafka, log.With("component", "kafka")); err != nil {
+		return nil, err
+	}
+	enc := &kafkatransport.Encoder{Topics: cfg.Kafka.Topics, MaxMessageBytes: cfg.Kafka.Producer.MaxMessageBytes,
+		HashKey: key, KeepRaw: cfg.Redaction.KeepRaw}
+	prod, err := kafkatransport.NewProducer(cfg.Kafka, enc, pm, log.With("component", "producer"))
+	if err != nil {
+		return nil, err
+	}
+	return &shipper{cfg: cfg, log: log, enc: enc, prod: prod, sem: make(chan struct{}, cfg.Ingest.MaxInFlight)}, nil
+}
+
+// acquire takes a hand-off token; it blocks while max_in_flight
+// hand-offs are unacknowledged (backpressure up to the readers).
+func (s *shipper) acquire(ctx context.Context) error {
+	select {
+	case s.sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *shipper) release() { <-s.sem }
+
+// encode turns tail batches into producer batches, on as many goroutines
+// as there are CPUs (JSON encoding is CPU bound; completions are released
+// in order by the trackers whatever order they arrive in). It closes out
+// when in is closed and drained.
+func (s *shipper) encode(ctx context.Context, in <-chan tail.Batch, out chan<- kafkatransport.Batch) error {
+	defer close(out)
+	var wg sync.WaitGroup
+	errc := make(chan error, runtime.GOMAXPROCS(0))
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for b := range in {
+				if err := s.acquire(ctx); err != nil {
+					errc <- err
+					return
+				}
+				msgs := make([]kafka.Message, 0, len(b.Events)+len(b.Rejects))
+				for i := range b.Events {
+					m, _, err := s.enc.Event(&b.Events[i], b.Source)
+					if err != nil {
+						m = s.enc.DLQ(kafkatransport.DLQRecord{Reason: "encode_error", Detail: err.Error(), Source: b.Source,
+							File: b.Events[i].Origin.File, Offset: b.Events[i].Origin.Offset, EventID: b.Events[i].ID, Time: time.Now().UnixNano()})
+					}
+					msgs = append(msgs, m)
+				}
+				for _, r := range b.Rejects {
+					msgs = append(msgs, s.enc.Reject(kafkatransport.DLQRecord{Reason: r.Reason, Detail: r.Detail, Source: b.Source,
+						File: r.File, FileID: r.FileID, Offset: r.Offset, Time: time.Now().UnixNano()}, r.Line))
+				}
+				done := b.Done
+				select {
+				case out <- kafkatransport.Batch{Msgs: msgs, Done: func() { done(); s.release() }}:
+				case <-ctx.Done():
+					errc <- ctx.Err()
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errc)
+	return <-errc
+}
+
+// pipeline runs feed -> producer -> checkpoints with the shutdown order
+// of STYLE.md §3: on SIGINT/SIGTERM (ctx) feed stops reading at once, what
+// it handed on is produced and acknowledged within ingest.shutdown_grace,
+// then the checkpoints are written a last time. feed gets the run context
+// (stop reading when it ends) and the producer-side context (ends only
+// when the grace expires), and must close kout when it returns.
+func (s *shipper) pipeline(ctx context.Context, ck *ack.Checkpointer, reg *metricsServer,
+	feed func(ctx, hard context.Context, kout chan<- kafkatransport.Batch) error) error {
+	// The producer side outlives ctx by up to shutdown_grace.
+	hard, hardCancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer hardCancel()
+	ckCtx, ckCancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer ckCancel()
+	prodDone := make(chan struct{})
+
+	g, gctx := errgroup.WithContext(ctx)
+	srvCtx, srvCancel := context.WithCancel(gctx)
+	defer srvCancel()
+	kout := make(chan kafkatransport.Batch, 4)
+	g.Go(func() error { return feed(gctx, hard, kout) })
+	g.Go(func() error {
+		defer close(prodDone)
+		defer srvCancel()
+		defer ckCancel() // last checkpoint after the last ack
+		err := s.prod.Run(hard, kout)
+		if errors.Is(err, context.Canceled) {
+			err = fmt.Errorf("ingest.shutdown_grace (%s) expired before kafka acknowledged everything; the rest is read again at the next start", s.cfg.Ingest.ShutdownGrace)
+		}
+		return errors.Join(err, s.prod.Close())
+	})
+	g.Go(func() error { return ck.Run(ckCtx) })
+	g.Go(func() error { return reg.srv.Run(srvCtx) })
+	g.Go(func() error {
+		select {
+		case <-prodDone:
+			return nil
+		case <-gctx.Done():
+		}
+		s.log.Info("stopping: reading stopped, waiting for kafka acknowledgements", "grace", s.cfg.Ingest.ShutdownGrace)
+		t := time.NewTimer(s.cfg.Ingest.ShutdownGrace)
+		defer t.Stop()
+		select {
+		case <-prodDone:
+		case <-t.C:
+			hardCancel()
+		}
+		return nil
+	})
+	return g.Wait()
+}
+
+// metricsServer is the /metrics server and the registry behind it.
+type metricsServer struct {
+	srv *metrics.Server
+	reg *prometheus.Registry
+}
+
+// tailFeed is the feed of run: read hands tail batches to the encoders.
+// read must close its channel when it returns.
+func (s *shipper) tailFeed(read func(context.Context, chan<- tail.Batch) error) func(ctx, hard context.Context, kout chan<- kafkatransport.Batch) error {
+	return func(ctx, hard context.Context, kout chan<- kafkatransport.Batch) error {
+		tailOut := make(chan tail.Batch, 4)
+		var g errgroup.Group
+		g.Go(func() error { return read(ctx, tailOut) })
+		g.Go(func() error { return s.encode(hard, tailOut, kout) })
+		return g.Wait()
+	}
+}

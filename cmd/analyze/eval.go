@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"text/tabwriter"
 	"time"
@@ -71,6 +72,13 @@ Exit status: 0 when recall is 1.0 and no look-alike raised a high/critical findi
 			var truth loggen.Truth
 			if err := json.Unmarshal(b, &truth); err != nil {
 				return cli.Usage(fmt.Errorf("--truth %s: %w", truthPath, err))
+			}
+			// The columns loggen stores in plaintext complete catalog.plaintext,
+			// so RW-CRYPTO-002 can be scored without extra configuration.
+			for _, c := range truth.CatalogPlaintext {
+				if !slices.Contains(cfg.Catalog.Plaintext, c) {
+					cfg.Catalog.Plaintext = append(cfg.Catalog.Plaintext, c)
+				}
 			}
 			if cmd.Flags().Changed("progress") {
 				cfg.Run.Progress, _ = cmd.Flags().GetString("progress")

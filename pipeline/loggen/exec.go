@@ -44,6 +44,8 @@ func (s *session) exec(st *stmt, r *rng) int64 {
 			ev.str("TableName", mark(info.db+".public."+ta.table))
 			ev.str("AccessMode", ta.mode)
 			g.emitTags(s.n, chSensitiveAccess, 'I', s.goid, ev.done(), logged+2000, s.userTags)
+			k := accessKey{s.n.id, ta.table}
+			g.lastAccess[k] = max(g.lastAccess[k], ts)
 		}
 	}
 	if lat >= slowQueryMS {

@@ -325,8 +325,60 @@ func TestTruth(t *testing.T) {
 		cats = append(cats, c)
 	}
 	sort.Strings(cats)
-	for _, c := range []string{"tls_plaintext_sensitive", "tls_plaintext", "plaintext_write", "sqli", "brute_force"} {
+	for _, c := range []string{"tls_plaintext_sensitive", "tls_plaintext", "plaintext_write", "sqli", "brute_force", "audit_tampering", "audit_silence"} {
 		require.Len(t, perDay[c], tr.Days, "category %s must appear every day (have %v)", c, cats)
+	}
+	for _, c := range []string{"off_hours", "plaintext_read", "exfiltration", "new_principal", "new_client_network"} {
+		require.Equal(t, map[int]bool{tr.Days - 1: true}, perDay[c], "category %s is planted on the last day (have %v)", c, cats)
+	}
+	require.Equal(t, PlaintextColumns, tr.CatalogPlaintext)
+	// Every category has benign look-alikes.
+	look := map[string]bool{}
+	for _, inc := range tr.Incidents {
+		if inc.Lookalike {
+			look[inc.Category] = true
+		}
+	}
+	for _, c := range cats {
+		if c == "tls_plaintext_sensitive" || c == "audit_silence" {
+			continue // covered by tls_plaintext and audit_tampering look-alikes
+		}
+		require.True(t, look[c], "category %s has no look-alike", c)
+	}
+}
+
+// The off-hours incident happens at night on the last day, when reporting
+// never works otherwise; the silence starts before and becomes detectable
+// after the tampering it follows.
+func TestNewCategoryTimes(t *testing.T) {
+	_, tr := sharedRun(t)
+	var tamper []*Incident
+	for _, inc := range tr.Incidents {
+		first, _ := time.Parse(time.RFC3339Nano, inc.FirstSeen)
+		dec, _ := time.Parse(time.RFC3339Nano, inc.DecisiveTime)
+		switch {
+		case inc.Category == "off_hours" && !inc.Lookalike:
+			require.Equal(t, "reporting", inc.Principal.User)
+			require.True(t, dec.Hour() >= 2 && dec.Hour() <= 3, "off_hours at %s", inc.DecisiveTime)
+		case inc.Category == "plaintext_read" && !inc.Lookalike:
+			require.Equal(t, "RW-CRYPTO-002", inc.ExpectedRule)
+		case inc.Category == "audit_tampering" && !inc.Lookalike:
+			tamper = append(tamper, inc)
+		case inc.Category == "audit_silence":
+			require.Equal(t, 10*time.Minute, dec.Sub(first), inc.ID)
+		}
+	}
+	for _, tp := range tamper {
+		var sil *Incident
+		for _, inc := range tr.Incidents {
+			if inc.ID == tp.ID+"-silence" {
+				sil = inc
+			}
+		}
+		require.NotNil(t, sil, "no silence for %s", tp.ID)
+		require.Equal(t, tp.Principal.User, sil.Principal.User)
+		require.Less(t, sil.FirstSeen, tp.LastSeen)
+		require.Greater(t, sil.DecisiveTime, tp.DecisiveTime)
 	}
 }
 

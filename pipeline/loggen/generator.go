@@ -21,6 +21,10 @@ type Generator struct {
 	// Cluster state that incidents change and traffic observes.
 	auditOff   map[string]bool // table -> EXPERIMENTAL_AUDIT SET OFF
 	authLogOff bool            // server.auth_log.sql_sessions.enabled = false
+	// lastAccess is the latest sensitive_table_access Timestamp generated
+	// so far per node and table (the start of a silence after tampering).
+	lastAccess map[accessKey]int64
+	board      *session // the clinic board's connection while it is open
 
 	skipped    []uint64 // telemetry SkippedQueries per node
 	sessionSeq uint64
@@ -31,6 +35,12 @@ type Generator struct {
 
 	benignActs, benignEvents int64
 	deferred                 []deferred
+}
+
+// accessKey names one sensitive_table_access stream: node and table.
+type accessKey struct {
+	node  int
+	table string
 }
 
 // deferred is an action a scenario scheduled for later (e.g. restoring a
@@ -63,11 +73,12 @@ func newGenerator(cfg Config) (*Generator, error) {
 	}
 	setup := newRNG(cfg.Seed, "setup")
 	g := &Generator{
-		cfg:       cfg,
-		tr:        newRNG(cfg.Seed, "traffic"),
-		ivr:       newRNG(cfg.Seed, "fernet-iv"),
-		fernetKey: FernetKey(cfg.Seed),
-		auditOff:  map[string]bool{},
+		cfg:        cfg,
+		tr:         newRNG(cfg.Seed, "traffic"),
+		ivr:        newRNG(cfg.Seed, "fernet-iv"),
+		fernetKey:  FernetKey(cfg.Seed),
+		auditOff:   map[string]bool{},
+		lastAccess: map[accessKey]int64{},
 	}
 	g.nodes = newNodes(cfg, setup)
 	cluster := setup.uuid()
@@ -242,6 +253,7 @@ func (g *Generator) Run() (*Truth, error) {
 		return nil, err
 	}
 	g.bootstrap()
+	g.scheduleRoutines()
 	start, end := g.cfg.rangeStart(), g.cfg.rangeEnd()
 	next := start + g.nextGap(start)
 	pi := 0

@@ -65,6 +65,9 @@ func (g *Generator) bootstrap() {
 	s.close(r)
 }
 
+// auditSilenceAfter is RW-AUDIT-001's default silence_after in seconds.
+const auditSilenceAfter = 600
+
 // plantGrantAdmin: root grants the admin role to the application user web
 // (RW-PRIV-001).
 func plantGrantAdmin(p *planter) {
@@ -102,6 +105,20 @@ func plantAuditTamper(p *planter) {
 	s.close(r)
 	silence := durS(float64(r.between(15, 35) * 60))
 	restore := s.t + silence
+	if b := g.board; b != nil {
+		// The board's patients stream on its node was steady: its last
+		// event before the switch starts a silence RW-AUDIT-001 can see
+		// once it lasts silence_after (10 minutes by default).
+		last := g.lastAccess[accessKey{b.n.id, "patients"}]
+		inc := newIncident(p.inc.ID+"-silence", &Scenario{Category: "audit_silence", Rule: "RW-AUDIT-001", Severity: "high"})
+		inc.Principal, inc.SessionID, inc.Node = p.inc.Principal, p.inc.SessionID, b.n.id
+		inc.observe(last)
+		inc.observe(restore)
+		inc.decisive = last + durS(auditSilenceAfter)
+		inc.Description = fmt.Sprintf("After %s switched patients auditing off, node %d's sensitive_table_access stream for patients (steady from the clinic board's polling) stops at %s; the silence is detectable %d minutes later and lasts until auditing is restored.",
+			p.inc.Principal.User, b.n.id, rfc3339(last), int(auditSilenceAfter/60))
+		g.record(inc)
+	}
 	g.defer_(restore, func() {
 		rs := g.connect(restore, sessionOpts{pr: prRoot, node: g.nodes[0]}, r)
 		rs.setSetting("server.auth_log.sql_sessions.enabled", "true", r)

@@ -5,7 +5,7 @@ package loggen
 // address and a look around (RW-AUTH-001, critical because of the success).
 func plantBruteForce(p *planter) {
 	g, r := p.g, p.r
-	pr := pick(r, []principal{prReporting, prBilling, prMigrator})
+	pr := dayShift(pick(r, []principal{prReporting, prBilling, prMigrator}), p.at)
 	ip := "203.0.113." + itoa(int64(r.between(2, 250)))
 	tool := pick(r, []string{"hydra", "psql", "pgx-bench"})
 	n := g.nodes[r.intn(len(g.nodes))]
@@ -33,7 +33,7 @@ func plantBruteForce(p *planter) {
 // plantTypoLookalike: one or two mistyped passwords followed by success
 // from the principal's usual address (benign).
 func plantTypoLookalike(p *planter) {
-	pr := pick(p.r, []principal{prBilling, prReporting})
+	pr := dayShift(pick(p.r, []principal{prBilling, prReporting}), p.at)
 	s := p.g.typoLogin(p.at, p.r, pr)
 	p.session(s)
 	p.decisive(s.authAt)

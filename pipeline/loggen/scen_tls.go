@@ -4,7 +4,7 @@ package loggen
 // principal uses reads SSNs or card numbers (RW-TLS-001, critical).
 func plantPlaintextSensitive(p *planter) {
 	g, r := p.g, p.r
-	pr := pick(r, []principal{prWeb, prReporting, prBilling})
+	pr := dayShift(pick(r, []principal{prWeb, prReporting, prBilling}), p.at)
 	tool := pick(r, []string{"psql", "DBeaver 24.1.0 - SQLEditor <clinic>", "pgcli"})
 	s := g.connect(p.at, sessionOpts{pr: pr, ip: unusualIP(r), app: tool, transport: "hostnossl", method: "password"}, r)
 	p.session(s)

@@ -14,6 +14,15 @@ const (
 	// OnceLate plants it once, in the second half of the last day, after
 	// per-principal baselines had time to warm up (novelty scenarios).
 	OnceLate
+	// DailyAt plants it once every day at a pseudo-random time between
+	// Scenario.From and Scenario.To (hours of the UTC day), outside the
+	// slots: for incidents that only make sense at some hours (audit
+	// tampering while the clinic board polls) and for routine work that
+	// happens at fixed hours.
+	DailyAt
+	// LastDayAt plants it once on the last day between From and To
+	// (off-hours activity, which needs two days of hour-of-week history).
+	LastDayAt
 )
 
 // Scenario is one kind of planted incident or benign look-alike. Plant
@@ -26,6 +35,7 @@ type Scenario struct {
 	Severity  string
 	Lookalike bool
 	Schedule  Schedule
+	From, To  float64 // hours of the day, for DailyAt and LastDayAt
 	Plant     func(p *planter)
 }
 
@@ -34,6 +44,7 @@ type Scenario struct {
 var scenarios = []Scenario{
 	{Category: "tls_plaintext_sensitive", Rule: "RW-TLS-001", Severity: "critical", Plant: plantPlaintextSensitive},
 	{Category: "tls_plaintext", Rule: "RW-TLS-001", Severity: "high", Plant: plantPlaintextSession},
+	{Category: "tls_plaintext", Lookalike: true, Plant: plantTLSLookalike},
 	{Category: "plaintext_write", Rule: "RW-CRYPTO-001", Severity: "high", Plant: plantPlaintextWrite},
 	{Category: "sqli", Rule: "RW-SQLI-001", Severity: "high", Plant: plantSQLi},
 	{Category: "sqli", Lookalike: true, Plant: plantSQLiLookalikeSearch},
@@ -41,12 +52,27 @@ var scenarios = []Scenario{
 	{Category: "brute_force", Rule: "RW-AUTH-001", Severity: "critical", Plant: plantBruteForce},
 	{Category: "brute_force", Lookalike: true, Plant: plantTypoLookalike},
 	{Category: "privilege_escalation", Rule: "RW-PRIV-001", Severity: "high", Plant: plantGrantAdmin},
-	{Category: "audit_tampering", Rule: "RW-AUDIT-001", Severity: "high", Plant: plantAuditTamper},
+	{Category: "privilege_escalation", Lookalike: true, Plant: plantPrivLookalike},
+	{Category: "audit_tampering", Rule: "RW-AUDIT-001", Severity: "high", Schedule: DailyAt, From: 9.5, To: 16, Plant: plantAuditTamper},
+	{Category: "audit_tampering", Lookalike: true, Schedule: DailyAt, From: 5.2, To: 5.8, Plant: plantAuditLookalike},
 	{Category: "secrets_in_logs", Rule: "RW-CRYPTO-003", Severity: "high", Plant: plantSecretsInDjango},
+	{Category: "secrets_in_logs", Lookalike: true, Plant: plantSecretsLookalike},
 	{Category: "exfiltration", Rule: "RW-ANOM-001", Severity: "high", Schedule: OnceLate, Plant: plantExfiltration},
+	{Category: "exfiltration", Lookalike: true, Schedule: OnceLate, Plant: plantExportLookalike},
 	{Category: "new_principal", Rule: "RW-ANOM-006", Severity: "medium", Schedule: OnceLate, Plant: plantNewPrincipal},
+	{Category: "new_principal", Lookalike: true, Schedule: DailyAt, From: 1, To: 1.5, Plant: plantNightlyETL},
 	{Category: "new_client_network", Rule: "RW-ANOM-005", Severity: "medium", Schedule: OnceLate, Plant: plantNewNetwork},
+	{Category: "off_hours", Rule: "RW-ANOM-004", Severity: "low", Schedule: LastDayAt, From: 2.75, To: 3.25, Plant: plantOffHours},
+	{Category: "off_hours", Lookalike: true, Schedule: LastDayAt, From: 3.5, To: 4.25, Plant: plantNightBatch},
+	{Category: "plaintext_read", Rule: "RW-CRYPTO-002", Severity: "high", Schedule: OnceLate, Plant: plantPlaintextRead},
 }
+
+// PlaintextColumns are the sensitive columns the simulated application
+// stores in the clear (customers.phone was never moved to an encrypted
+// field). truth.json lists them as catalog_plaintext so that an analysis
+// of the output can configure catalog.plaintext; only the plaintext_read
+// incident reads them.
+var PlaintextColumns = []string{"customers.phone"}
 
 // planned is one scheduled planting.
 type planned struct {
@@ -72,7 +98,11 @@ func (g *Generator) plan() []planned {
 			switch {
 			case sc.Schedule == Daily:
 				early = append(early, sc)
-			case d == g.cfg.Days-1:
+			case sc.Schedule == DailyAt || (sc.Schedule == LastDayAt && d == g.cfg.Days-1):
+				at := dayStart + durS(3600*(sc.From+(sc.To-sc.From)*pr.float()))
+				id := fmt.Sprintf("%s-d%d-t%02d", kindOf(sc), d+1, i+1)
+				out = append(out, planned{sc: sc, at: at, day: d, id: id, r: newRNG(g.cfg.Seed, id)})
+			case sc.Schedule == OnceLate && d == g.cfg.Days-1:
 				late = append(late, sc)
 			}
 		}
@@ -102,14 +132,18 @@ func (g *Generator) slots(pr *rng, scs []*Scenario, d int, from, to int64) []pla
 	out := make([]planned, 0, len(order))
 	for i, sc := range order {
 		at := from + int64(i)*slot + int64(float64(slot)*(0.05+0.45*pr.float()))
-		kind := sc.Category
-		if sc.Lookalike {
-			kind += "-lookalike"
-		}
-		id := fmt.Sprintf("%s-d%d-%02d", kind, d+1, i+1)
+		id := fmt.Sprintf("%s-d%d-%02d", kindOf(sc), d+1, i+1)
 		out = append(out, planned{sc: sc, at: at, day: d, id: id, r: newRNG(g.cfg.Seed, id)})
 	}
 	return out
+}
+
+// kindOf names a scenario in incident ids.
+func kindOf(sc *Scenario) string {
+	if sc.Lookalike {
+		return sc.Category + "-lookalike"
+	}
+	return sc.Category
 }
 
 // planter is what a Scenario's Plant function works with.

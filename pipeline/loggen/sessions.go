@@ -23,6 +23,7 @@ type session struct {
 	ip         string
 	client     string // ip:port
 	transport  string
+	network    string // tcp, or unix for local sessions
 	method     string
 	id         string
 	goid       int64
@@ -100,7 +101,11 @@ func (g *Generator) newSession(at int64, o sessionOpts, r *rng) *session {
 	if s.dj != nil {
 		s.worker = pick(r, s.dj.workers)
 	}
-	s.client = s.ip + ":" + strconv.Itoa(r.port())
+	s.network, s.client = "tcp", s.ip+":"+strconv.Itoa(r.port())
+	if s.transport == "local" {
+		// A unix-socket client has no address; Go renders it as "@".
+		s.ip, s.network, s.client = "@", "unix", "@"
+	}
 	g.sessionSeq++
 	s.id = fmt.Sprintf("%016x%016x", uint64(at)+uint64(g.sessionSeq&0xfff), uint64(n.id))
 	s.goid = n.newGoroutine(r)
@@ -115,7 +120,7 @@ func (s *session) connEvent(typ string, ts int64) obj {
 	o.intAlways("Timestamp", ts)
 	o.str("EventType", typ)
 	o.intAlways("InstanceID", int64(s.n.id))
-	o.str("Network", "tcp")
+	o.str("Network", s.network)
 	o.str("RemoteAddress", mark(s.client))
 	o.str("SessionID", s.id)
 	return o
@@ -141,6 +146,9 @@ func (s *session) authInfo(r *rng) {
 		return
 	}
 	rule := "host  all all  all cert-password # built-in CockroachDB default"
+	if s.transport == "local" {
+		rule = "local all all password"
+	}
 	s.identAt = s.t
 	o := s.sessionEvent("client_authentication_info", s.t)
 	o.str("Method", s.method)

@@ -11,7 +11,11 @@ func (g *Generator) benign(t int64) {
 	case k < 660:
 		g.billingSession(t, r)
 	case k < 720:
-		g.reportingSession(t, r)
+		if officeHours(t) {
+			g.reportingSession(t, r)
+		} else {
+			g.billingSession(t, r)
+		}
 	case k < 900:
 		g.internalJob(t, r)
 	case k < 950:
@@ -19,7 +23,7 @@ func (g *Generator) benign(t int64) {
 	case k < 980:
 		g.djangoNoise(t, r)
 	case k < 995:
-		g.typoLogin(t, r, pick(r, []principal{prBilling, prReporting}))
+		g.typoLogin(t, r, dayShift(pick(r, []principal{prBilling, prReporting}), t))
 	default:
 		g.adminSession(t, r)
 	}
@@ -67,12 +71,17 @@ func (g *Generator) billingSession(t int64, r *rng) {
 	s.close(r)
 }
 
-// reportingSession is Metabase running dashboard queries.
+// reportingSession is Metabase running dashboard queries during office
+// hours, now and then the month-to-date revenue export.
 func (g *Generator) reportingSession(t int64, r *rng) {
 	s := g.connect(t, sessionOpts{pr: prReporting}, r)
-	for n := r.between(1, 3); n > 0; n-- {
+	for n := r.between(2, 4); n > 0; n-- {
 		s.wait(durMS(r.exp(1500) + 10))
 		var st *stmt
+		if r.chance(0.25) {
+			s.exec(revenueExport(s, r), r)
+			continue
+		}
 		switch r.intn(3) {
 		case 0:
 			st = driverStmt("SELECT", `SELECT count(*) AS count FROM @orders WHERE #orders.created_at >= ?`, []val{vTime(s.t - durS(86400*7))}, false, "shop")
@@ -89,6 +98,16 @@ func (g *Generator) reportingSession(t int64, r *rng) {
 	}
 	s.wait(durS(r.exp(3)))
 	s.close(r)
+}
+
+// revenueExport is the month-to-date revenue per customer Metabase
+// exports for finance: a big read (12k-26k rows) that is normal for
+// reporting.
+func revenueExport(s *session, r *rng) *stmt {
+	st := driverStmt("SELECT", `SELECT #orders.customer_id, count(*) AS count, sum(#orders.total) AS sum FROM @orders WHERE #orders.created_at >= ? GROUP BY #orders.customer_id ORDER BY sum DESC`,
+		[]val{vTime(s.t - durS(86400*30))}, false, "shop")
+	st.rows, st.full, st.latMS = int64(r.between(12000, 26000)), true, r.logNormal(1400, 0.2)
+	return st
 }
 
 // internalJob is one query of CockroachDB's internal executor.

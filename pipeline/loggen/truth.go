@@ -13,17 +13,20 @@ import (
 
 // GeneratorVersion changes whenever the same seed would produce different
 // output.
-const GeneratorVersion = 1
+const GeneratorVersion = 2
 
 // Truth is the content of truth.json.
 type Truth struct {
-	Seed             uint64      `json:"seed"`
-	Days             int         `json:"days"`
-	Start            string      `json:"start"`
-	End              string      `json:"end"`
-	GeneratorVersion int         `json:"generator_version"`
-	DjangoTimezone   string      `json:"django_timezone"`
-	FernetKey        string      `json:"fernet_key"` // URL-safe base64, as Django settings would hold it
+	Seed             uint64 `json:"seed"`
+	Days             int    `json:"days"`
+	Start            string `json:"start"`
+	End              string `json:"end"`
+	GeneratorVersion int    `json:"generator_version"`
+	DjangoTimezone   string `json:"django_timezone"`
+	FernetKey        string `json:"fernet_key"` // URL-safe base64, as Django settings would hold it
+	// CatalogPlaintext lists the sensitive columns stored in plaintext
+	// (table.column), for catalog.plaintext of the analysis.
+	CatalogPlaintext []string    `json:"catalog_plaintext"`
 	Nodes            []TruthNode `json:"nodes"`
 	Files            []string    `json:"files"`
 	Counts           Counts      `json:"counts"`
@@ -93,9 +96,10 @@ func (g *Generator) truth() *Truth {
 	t := &Truth{
 		Seed: g.cfg.Seed, Days: g.cfg.Days, Start: rfc3339(g.cfg.rangeStart()), End: rfc3339(g.cfg.rangeEnd()),
 		GeneratorVersion: GeneratorVersion, DjangoTimezone: "UTC",
-		FernetKey: base64.URLEncoding.EncodeToString(g.fernetKey[:]),
-		Counts:    Counts{CRDBEvents: g.crdbCount, DjangoRecords: g.djCount},
-		Incidents: g.incidents,
+		FernetKey:        base64.URLEncoding.EncodeToString(g.fernetKey[:]),
+		CatalogPlaintext: append([]string(nil), PlaintextColumns...),
+		Counts:           Counts{CRDBEvents: g.crdbCount, DjangoRecords: g.djCount},
+		Incidents:        g.incidents,
 	}
 	for i, n := range g.nodes {
 		t.Nodes = append(t.Nodes, TruthNode{ID: n.id, Host: n.host, Addr: n.addr, ClusterID: n.cluster, PID: n.pid,

@@ -235,7 +235,8 @@ func TestEvalMultiDayScenario(t *testing.T) {
 		require.Empty(t, c.Missed, c.Category)
 	}
 	for _, c := range []string{"tls_plaintext", "tls_plaintext_sensitive", "plaintext_write", "sqli", "brute_force",
-		"privilege_escalation", "audit_tampering", "secrets_in_logs", "exfiltration", "new_principal", "new_client_network"} {
+		"privilege_escalation", "audit_tampering", "audit_silence", "secrets_in_logs", "exfiltration", "new_principal",
+		"new_client_network", "off_hours", "plaintext_read"} {
 		require.True(t, cats[c], "category %s planted and scored", c)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"roachwatch/detectors/all"
 	"roachwatch/internal/cli"
+	"roachwatch/posture"
 )
 
 func newRulesCmd() *cobra.Command {
@@ -19,7 +20,7 @@ func newRulesCmd() *cobra.Command {
 		Short: "List the detection rules (table or JSON)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			rules := all.Rules()
+			rules := append(all.Rules(), posture.RuleTLS002, posture.RuleTLS003, posture.RuleTLS004, posture.RulePriv002)
 			out := cmd.OutOrStdout()
 			switch format {
 			case "json":

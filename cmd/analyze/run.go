@@ -213,6 +213,9 @@ func runEmbedded(cmd *cobra.Command, cfg config.Config, f runFlags) error {
 		printFindings(out, findings)
 	}
 	printSummary(summaryTo, a.stats, findings, a.suppressed, a.elapsed)
+	if err := alertFindings(cmd, cfg, findings); err != nil {
+		return err
+	}
 	if cfg.Run.FailOn != "" {
 		threshold, _ := detectors.ParseSeverity(cfg.Run.FailOn)
 		if n := countAtLeast(findings, threshold); n > 0 {

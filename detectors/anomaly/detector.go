@@ -199,6 +199,12 @@ func (d *Detector) rowsCheck(o *obs, fe *entry, metric string, n int64, out []de
 		if lim := b.limit(d.cfg.RowsMADs); float64(n) > lim {
 			out = append(out, d.bigRead(o, metric, n, b, lim, "statement shape", ev.Fingerprint))
 		}
+	} else if b.n > 0 && float64(n) <= 4*(b.median()+1) {
+		// The shape is young but has already returned about this much: a
+		// recurring report, not a new bulk read. Without this its first runs
+		// after the warm-up are judged against the table's baseline, which
+		// small dashboard queries on the same table keep tiny.
+		done = true
 	}
 	for j, tbl := range ev.Tables {
 		if j == 4 {

@@ -21,6 +21,7 @@ import (
 	"roachwatch/pipeline/sink/clickhousesink"
 	"roachwatch/pipeline/stream"
 	"roachwatch/pipeline/transport/kafkatransport"
+	"roachwatch/posture"
 )
 
 // Secret is a string that never prints (see pipeline/secret).
@@ -43,6 +44,9 @@ type Config struct {
 	// Alerts routes findings to people (Kafka, webhooks, Slack, stdout);
 	// off by default. Routes and silences come from the file only.
 	Alerts alertsink.Config `mapstructure:"alerts"`
+	// Probe configures `analyze probe`: TLS, schema and grant posture of
+	// CockroachDB/PostgreSQL endpoints over pgwire (see posture).
+	Probe posture.Config `mapstructure:"probe"`
 }
 
 // StreamConfig is the stream section: `analyze run` without --input
@@ -101,6 +105,7 @@ func Default() Config {
 		Ingest:     DefaultIngestConfig(),
 		ClickHouse: clickhousesink.DefaultConfig(),
 		Alerts:     alertsink.DefaultConfig(),
+		Probe:      posture.DefaultConfig(),
 	}
 }
 
@@ -159,6 +164,9 @@ func (c Config) Validate() error {
 		errs = append(errs, err)
 	}
 	if err := c.ClickHouse.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.Probe.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if err := c.Alerts.Validate(); err != nil {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -18,15 +19,17 @@ import (
 
 func TestBadConfigs(t *testing.T) {
 	want := map[string]string{
-		"unknown_key.bad.yaml":  "unknown key(s) inptu",
-		"bad_format.bad.yaml":   `input.format: "xml" is not one of`,
-		"unknown_rule.bad.yaml": "detectors.rules.rw_nope_001: no such rule",
-		"bad_severity.bad.yaml": `detectors.rules.rw_tls_001.severity: "severe"`,
-		"bad_network.bad.yaml":  `detectors.rules.rw_tls_001.allow.client_networks: "10.0.0.0/33"`,
-		"short_key.bad.yaml":    "redaction.key: must be at least 16 bytes",
-		"bad_zone.bad.yaml":     "input.django_timezone",
-		"bad_window.bad.yaml":   "detectors.tls.window: must be positive",
-		"bad_column.bad.yaml":   `catalog.columns: "ssn" must be table.column`,
+		"unknown_key.bad.yaml":       "unknown key(s) inptu",
+		"bad_format.bad.yaml":        `input.format: "xml" is not one of`,
+		"unknown_rule.bad.yaml":      "detectors.rules.rw_nope_001: no such rule",
+		"bad_severity.bad.yaml":      `detectors.rules.rw_tls_001.severity: "severe"`,
+		"bad_network.bad.yaml":       `detectors.rules.rw_tls_001.allow.client_networks: "10.0.0.0/33"`,
+		"short_key.bad.yaml":         "redaction.key: must be at least 16 bytes",
+		"bad_zone.bad.yaml":          "input.django_timezone",
+		"bad_window.bad.yaml":        "detectors.tls.window: must be positive",
+		"bad_column.bad.yaml":        `catalog.columns: "ssn" must be table.column`,
+		"bad_alert_route.bad.yaml":   `alerts.routes[0].kind: "pager" is not one of`,
+		"alert_topic_clash.bad.yaml": "alerts.routes[0].topic: roachwatch.alerts is kafka.topics.alerts",
 	}
 	files, err := filepath.Glob("testdata/*.bad.yaml")
 	require.NoError(t, err)
@@ -66,12 +69,39 @@ func TestReferenceNamesEveryKey(t *testing.T) {
 			}
 			return
 		}
+		// A list of structs (alerts.routes) is documented by one example
+		// entry: its keys are <list>[].<key>.
+		if l, ok := v.([]any); ok && len(l) > 0 {
+			if _, isMap := l[0].(map[string]any); isMap {
+				for _, item := range l {
+					walk(prefix+"[]", item)
+				}
+				return
+			}
+		}
 		got = append(got, prefix)
 	}
 	walk("", doc)
 	// The per-rule map is documented by one example entry (rw_tls_001);
 	// every rule has the same keys.
-	require.Equal(t, normalizeRuleKeys(Keys()), normalizeRuleKeys(got))
+	require.Equal(t, normalizeRuleKeys(listKeys()), normalizeRuleKeys(got))
+}
+
+// listKeys is Keys with every list-of-structs key (alerts.routes) expanded
+// into its element's keys, <list>[].<key>.
+func listKeys() []string {
+	var out []string
+	for _, kv := range flatten(Default()) {
+		v := reflect.ValueOf(kv.value)
+		if v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Struct {
+			for _, sub := range flatten(reflect.Zero(v.Type().Elem()).Interface()) {
+				out = append(out, join(kv.key+"[]", sub.key))
+			}
+			continue
+		}
+		out = append(out, kv.key)
+	}
+	return out
 }
 
 func normalizeRuleKeys(keys []string) []string {
@@ -142,4 +172,27 @@ func TestKeyFile(t *testing.T) {
 	_, _, err = c.HMACKey()
 	require.ErrorContains(t, err, "redaction.key_file")
 	require.True(t, strings.Contains(err.Error(), "missing"))
+}
+
+// Routes and silences are lists: they come from the file (viper cannot
+// override list items from the environment), scalars of the section from
+// either.
+func TestAlertsFromFile(t *testing.T) {
+	t.Setenv("ROACHWATCH_ALERTS_SUPPRESSION_WINDOW", "2h")
+	t.Setenv("ROACHWATCH_ALERTS_REALERT_ON", "severity,count")
+	c, err := LoadBytes(configs.Reference, "roachwatch.yaml")
+	require.NoError(t, err)
+	require.False(t, c.Alerts.Enabled)
+	require.Equal(t, "2h0m0s", c.Alerts.SuppressionWindow.String())
+	require.Equal(t, []string{"severity", "count"}, c.Alerts.RealertOn)
+	require.Len(t, c.Alerts.Routes, 1)
+	r := c.Alerts.Routes[0]
+	require.Equal(t, "webhook", r.Kind)
+	require.Equal(t, []string{"RW-TLS-*", "RW-CRYPTO-*", "RW-SQLI-001"}, r.Rules)
+	require.Equal(t, "ROACHWATCH_ALERTS_ONCALL_SECRET", r.SecretEnv)
+	require.Equal(t, "5s", r.Timeout.String())
+	require.Equal(t, "200ms", r.BackoffMin.String())
+	require.Len(t, c.Alerts.Silences, 1)
+	require.Equal(t, "2026-01-31T00:00:00Z", c.Alerts.Silences[0].Expires)
+	require.Contains(t, listKeys(), "alerts.routes[].secret_env")
 }

@@ -21,6 +21,9 @@ type Config struct {
 	Columns     []string `mapstructure:"columns"`
 	MustEncrypt []string `mapstructure:"must_encrypt"`
 	Plaintext   []string `mapstructure:"plaintext"`
+	// ProbeFile is the JSON file `analyze probe` writes (probe.catalog_file);
+	// New merges its plaintext and encrypted columns. "" = none.
+	ProbeFile string `mapstructure:"probe_file"`
 }
 
 // DefaultPatterns are the column-name patterns used when config names none.
@@ -47,6 +50,9 @@ func (c Config) Validate() error {
 			}
 		}
 	}
+	if err := c.validateProbeFile(); err != nil {
+		errs = append(errs, err.Error())
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%s", strings.Join(errs, "; "))
 	}
@@ -67,8 +73,10 @@ type Catalog struct {
 
 const maxCache = 65536
 
-// New builds a catalog; empty Patterns means DefaultPatterns.
+// New builds a catalog; empty Patterns means DefaultPatterns. The probe
+// file, when configured and present, is merged in (see Config.Merge).
 func New(c Config) *Catalog {
+	c = c.loadProbe()
 	pats := c.Patterns
 	if len(pats) == 0 {
 		pats = DefaultPatterns

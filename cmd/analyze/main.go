@@ -24,6 +24,6 @@ func newRoot() *cobra.Command {
 	root.PersistentFlags().String("config", "", "YAML config file (default: the embedded configs/local.yaml); ROACHWATCH_* env vars override every key")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return cli.Usage(err) })
 	addProfiling(root)
-	root.AddCommand(newRunCmd(), newRulesCmd(), newEvalCmd(), newReportCmd(), newProbeCmd())
+	root.AddCommand(newRunCmd(), newRulesCmd(), newEvalCmd(), newReportCmd(), newProbeCmd(), newMigrateCmd(), newQueryCmd())
 	return root
 }

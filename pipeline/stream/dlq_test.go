@@ -64,3 +64,15 @@ func TestRejectOmitsHugeValues(t *testing.T) {
 	require.Nil(t, r.Value)
 	require.Equal(t, maxRejectValue+1, r.Size)
 }
+
+func TestQuantileFromBuckets(t *testing.T) {
+	m := newMetrics(nil)
+	require.Zero(t, quantile(m.batchLatency, 0.5))
+	for range 99 {
+		m.batchLatency.Observe(0.0015) // bucket (0.001, 0.002]
+	}
+	m.batchLatency.Observe(3)
+	require.InDelta(t, 0.0015, quantile(m.batchLatency, 0.5), 0.0006)
+	require.LessOrEqual(t, quantile(m.batchLatency, 0.99), 0.002)
+	require.Greater(t, quantile(m.batchLatency, 0.999), 2.0)
+}

@@ -27,6 +27,14 @@
 // highest offset below which every batch is acknowledged, and only that is
 // committed (Generation.CommitOffsets, every stream.commit_interval).
 //
+// A message that holds no usable event (bad JSON, an unknown rw-v schema
+// version, no event id) is not dropped and does not block its partition:
+// it becomes a DLQRecord (reason, detail, source topic/partition/offset,
+// the original value) in its batch, and the batch is acknowledged only
+// after the DLQ topic (kafka.topics.dlq) has it with RequireAll — so the
+// offset is committed past it only then. Counted as
+// roachwatch_stream_dlq_messages_total{reason}.
+//
 // # State
 //
 // A partition's state (every detectors.Stateful detector's snapshot, the

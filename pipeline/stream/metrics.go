@@ -3,6 +3,7 @@ package stream
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // metrics of the streaming analyzer. Labels are bounded: partition
@@ -77,7 +79,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		assigned: f.NewGauge(prometheus.GaugeOpts{Name: "roachwatch_stream_assigned_partitions",
 			Help: "Partitions assigned in the current generation."}),
 		endToEndLatency: f.NewHistogram(prometheus.HistogramOpts{Name: "roachwatch_stream_end_to_end_latency_seconds",
-			Help: "From the message's produce timestamp to the acknowledgement of its batch by every sink.", Buckets: prometheus.ExponentialBuckets(0.005, 2, 14)}),
+			Help: "From the message's produce timestamp to the acknowledgement of its batch by every sink.", Buckets: prometheus.ExponentialBuckets(0.005, 1.5, 20)}),
 	}
 }
 
@@ -118,4 +120,46 @@ func Serve(ctx context.Context, addr string, g prometheus.Gatherer, healthy func
 		err = errors.Join(err, e)
 	}
 	return err
+}
+
+// summary logs, at the end of Run, what a benchmark needs: events and
+// rejects acknowledged, and the batch and end-to-end latency quantiles
+// (estimated from the histograms' buckets).
+func (m *metrics) summary(log *slog.Logger) {
+	log.Info("streaming summary",
+		"events", counterValue(m.events), "undecodable", counterValue(m.undecodable),
+		"e2e_p50_s", quantile(m.endToEndLatency, 0.5), "e2e_p99_s", quantile(m.endToEndLatency, 0.99),
+		"batch_p50_s", quantile(m.batchLatency, 0.5), "batch_p99_s", quantile(m.batchLatency, 0.99))
+}
+
+func counterValue(c prometheus.Counter) float64 {
+	var d dto.Metric
+	if c.Write(&d) != nil {
+		return 0
+	}
+	return d.GetCounter().GetValue()
+}
+
+// quantile estimates the q-quantile of h by linear interpolation inside
+// the bucket that holds it (as PromQL's histogram_quantile does); 0 for
+// an empty histogram, the largest finite bound when it lies beyond.
+func quantile(h prometheus.Histogram, q float64) float64 {
+	var d dto.Metric
+	if h.Write(&d) != nil || d.GetHistogram().GetSampleCount() == 0 {
+		return 0
+	}
+	hist := d.GetHistogram()
+	rank := q * float64(hist.GetSampleCount())
+	lo, prev := 0.0, 0.0
+	for _, b := range hist.GetBucket() {
+		n := float64(b.GetCumulativeCount())
+		if n >= rank {
+			if n == prev {
+				return b.GetUpperBound()
+			}
+			return lo + (b.GetUpperBound()-lo)*(rank-prev)/(n-prev)
+		}
+		lo, prev = b.GetUpperBound(), n
+	}
+	return lo
 }

@@ -119,6 +119,7 @@ func (s *Stream) Run(ctx context.Context) error {
 	if s.store != nil {
 		closeErr = errors.Join(closeErr, s.store.Close())
 	}
+	s.m.summary(s.log)
 	s.log.Info("streaming stopped", "err", runErr)
 	return errors.Join(runErr, closeErr)
 }

@@ -396,7 +396,12 @@ func TestBackpressureAndRetries(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- m.st.Run(rctx) }()
 
-	time.Sleep(8 * time.Second)
+	// Wait until the sink holds max_in_flight batches, then a little
+	// longer: nothing more is handed out and nothing is committed.
+	require.Eventually(t, func() bool {
+		return testutil.ToFloat64(gaugeOf(t, m.reg, "roachwatch_stream_batches_in_flight")) == float64(kc.Consumer.MaxInFlight)
+	}, time.Minute, 50*time.Millisecond)
+	time.Sleep(2 * time.Second)
 	cl, err := kc.NewClient()
 	require.NoError(t, err)
 	res, err := cl.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: kc.Consumer.GroupID, Topics: map[string][]int{kc.Topics.Events: {0, 1}}})

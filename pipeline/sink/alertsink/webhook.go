@@ -45,7 +45,7 @@ type httpRoute struct {
 	log    *slog.Logger
 	render func(*Alert) ([]byte, error)
 
-	warn   every // rate limit of per-alert warnings
+	warn every // rate limit of per-alert warnings
 
 	queues []chan *Alert
 	ctx    context.Context // cancelled at the close deadline: aborts in-flight requests and backoffs

@@ -59,6 +59,10 @@ func richEvent() event.Event {
 
 func TestEventColumnsEncoding(t *testing.T) {
 	var c eventColumns
+	c.grow(2)
+	for i, v := range c.values() {
+		require.GreaterOrEqual(t, reflect.ValueOf(v).Cap(), 2, "grow misses column %s", eventColumnNames[i])
+	}
 	ev := richEvent()
 	empty := event.Event{ID: "ffffffffffffffffffffffffffffffff", Time: 1, Type: "x"}
 	c.add(&ev)

@@ -7,6 +7,7 @@ import "roachwatch/pipeline/event"
 // the rest.
 func EncodeEvents(evs []event.Event) int {
 	var c eventColumns
+	c.grow(len(evs))
 	for i := range evs {
 		c.add(&evs[i])
 	}

@@ -95,7 +95,7 @@ func DefaultConfig() Config {
 			State: "roachwatch.state", Partitions: 6, ReplicationFactor: 3, Create: true},
 		TLS: TLSConfig{Enabled: true},
 		Producer: ProducerConfig{BatchSize: 5000, BatchBytes: 16 << 20, BatchTimeout: 50 * time.Millisecond,
-			Compression: "zstd", MaxMessageBytes: 16 << 20, WriteTimeout: 30 * time.Second, MaxInFlight: 2},
+			Compression: "zstd", MaxMessageBytes: 16 << 20, WriteTimeout: 30 * time.Second, MaxInFlight: 4},
 		Consumer: ConsumerConfig{GroupID: "roachwatch-analyze", MinBytes: 1, MaxBytes: 32 << 20, MaxWait: 250 * time.Millisecond,
 			BatchSize: 10000, BatchTimeout: 500 * time.Millisecond, MaxInFlight: 4,
 			SessionTimeout: 10 * time.Second, RebalanceTimeout: 10 * time.Second, HeartbeatInterval: time.Second},

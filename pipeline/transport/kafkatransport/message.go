@@ -1,8 +1,8 @@
 package kafkatransport
 
 import (
-	"encoding/json"
 	"fmt"
+	json "github.com/goccy/go-json"
 	"strconv"
 
 	"github.com/segmentio/kafka-go"

@@ -1,21 +1,20 @@
 package anomaly
 
 import (
-	"bufio"
 	"cmp"
 	"encoding/binary"
 	"errors"
-	"fmt"
-	"hash/crc32"
 	"io"
 	"math"
 	"slices"
+
+	"roachwatch/detectors/internal/snapcodec"
 )
 
-// Snapshot format: magic "RWANOM", version (uvarint), body, CRC-32 (IEEE,
-// 4 bytes little endian) of everything before it. The body holds the
-// global state, the seen filter and the principals from most to least
-// recently seen, all integers as varints.
+// Snapshot format: the snapcodec container with magic "RWANOM". The
+// body holds the global state, the seen filter (its words as 8 bytes
+// little endian each) and the principals from most to least recently
+// seen, all integers as varints.
 const (
 	snapMagic   = "RWANOM"
 	snapVersion = 1
@@ -25,151 +24,97 @@ const (
 // ErrSnapshot is wrapped by every Restore error about the snapshot's content.
 var ErrSnapshot = errors.New("anomaly snapshot")
 
-type snapWriter struct {
-	w   *bufio.Writer
-	crc hashWriter
-	buf [binary.MaxVarintLen64]byte
+var snapFormat = snapcodec.Format{Magic: snapMagic, Version: snapVersion, Err: ErrSnapshot, Name: "an anomaly detector snapshot"}
+
+func putEst(e *snapcodec.Encoder, v est) {
+	e.U(uint64(math.Float32bits(v.loc)))
+	e.U(uint64(math.Float32bits(v.scale)))
+	e.U(uint64(v.n))
 }
 
-type hashWriter struct{ sum uint32 }
-
-func (s *snapWriter) raw(b []byte) {
-	s.crc.sum = crc32.Update(s.crc.sum, crc32.IEEETable, b)
-	s.w.Write(b)
-}
-func (s *snapWriter) u(v uint64) { s.raw(binary.AppendUvarint(s.buf[:0], v)) }
-func (s *snapWriter) i(v int64)  { s.raw(binary.AppendVarint(s.buf[:0], v)) }
-func (s *snapWriter) str(v string) {
-	s.u(uint64(len(v)))
-	s.raw([]byte(v))
-}
-func (s *snapWriter) est(e est) {
-	s.u(uint64(math.Float32bits(e.loc)))
-	s.u(uint64(math.Float32bits(e.scale)))
-	s.u(uint64(e.n))
-}
-func (s *snapWriter) entries(t []entry) {
-	s.u(uint64(len(t)))
-	for _, e := range t {
-		s.u(e.key)
-		s.u(uint64(e.count))
-		s.u(uint64(e.flags))
-		s.est(e.rows)
-		s.est(e.read)
+func putEntries(e *snapcodec.Encoder, t []entry) {
+	e.U(uint64(len(t)))
+	for _, x := range t {
+		e.U(x.key)
+		e.U(uint64(x.count))
+		e.U(uint64(x.flags))
+		putEst(e, x.rows)
+		putEst(e, x.read)
 	}
 }
 
 // Snapshot writes the whole state to w.
 func (d *Detector) Snapshot(w io.Writer) error {
-	s := &snapWriter{w: bufio.NewWriterSize(w, 64<<10)}
-	s.raw([]byte(snapMagic))
-	s.u(snapVersion)
-	if d.started {
-		s.u(1)
-	} else {
-		s.u(0)
-	}
-	s.i(d.t0)
-	s.str(d.sole)
-	s.u(uint64(d.nClusters))
-	s.u(uint64(len(d.seen.bits)))
+	e := snapcodec.NewEncoder(snapMagic, snapVersion)
+	e.Flag(d.started)
+	e.I(d.t0)
+	e.Str(d.sole)
+	e.U(uint64(d.nClusters))
+	e.U(uint64(len(d.seen.bits)))
+	var word [8]byte
 	for _, b := range d.seen.bits {
-		s.raw(binary.LittleEndian.AppendUint64(s.buf[:0], b))
+		binary.LittleEndian.PutUint64(word[:], b)
+		e.Raw(word[:])
 	}
-	s.i(d.st.evicted)
-	s.u(uint64(len(d.st.idx)))
+	e.I(d.st.evicted)
+	e.U(uint64(len(d.st.idx)))
 	for i := d.st.head; i >= 0; i = d.st.ps[i].next {
 		p := &d.st.ps[i]
-		s.str(p.key)
-		s.u(uint64(p.flags))
-		s.i(p.first)
-		s.i(p.last)
+		e.Str(p.key)
+		e.U(uint64(p.flags))
+		e.I(p.first)
+		e.I(p.last)
 		for _, v := range []uint32{p.events, p.stmts, p.lastNewFP, p.minuteN, p.rateLimit} {
-			s.u(uint64(v))
+			e.U(uint64(v))
 		}
-		s.i(p.minute)
-		s.i(p.offHour)
-		s.est(p.rate)
+		e.I(p.minute)
+		e.I(p.offHour)
+		putEst(e, p.rate)
 		for _, r := range p.recent {
-			s.u(r)
+			e.U(r)
 		}
-		s.u(uint64(p.recentPos))
-		s.str(p.firstID)
+		e.U(uint64(p.recentPos))
+		e.Str(p.firstID)
+		e.Flag(p.hours != nil)
 		if p.hours != nil {
-			s.u(1)
-			s.raw(p.hours.bins[:])
-		} else {
-			s.u(0)
+			e.Raw(p.hours.bins[:])
 		}
-		s.entries(p.fps)
-		s.entries(p.tables)
-		s.u(uint64(len(p.items)))
+		putEntries(e, p.fps)
+		putEntries(e, p.tables)
+		e.U(uint64(len(p.items)))
 		for _, it := range p.items {
-			s.u(it.h)
-			s.u(uint64(it.n))
-			s.u(uint64(it.kind))
+			e.U(it.h)
+			e.U(uint64(it.n))
+			e.U(uint64(it.kind))
 		}
 	}
-	sum := s.crc.sum
-	s.w.Write(binary.LittleEndian.AppendUint32(nil, sum))
-	return s.w.Flush()
+	return e.Finish(w)
 }
 
-type snapReader struct {
-	data []byte
-	err  error
-}
-
-func (r *snapReader) fail(what string) {
-	if r.err == nil {
-		r.err = fmt.Errorf("%w: truncated or corrupt %s", ErrSnapshot, what)
-	}
-	r.data = nil
-}
-func (r *snapReader) u() uint64 {
-	v, n := binary.Uvarint(r.data)
-	if n <= 0 {
-		r.fail("number")
-		return 0
-	}
-	r.data = r.data[n:]
-	return v
-}
-func (r *snapReader) i() int64 {
-	v, n := binary.Varint(r.data)
-	if n <= 0 {
-		r.fail("number")
-		return 0
-	}
-	r.data = r.data[n:]
-	return v
-}
-func (r *snapReader) bytes(n uint64) []byte {
-	if n > uint64(len(r.data)) {
-		r.fail("bytes")
-		return nil
-	}
-	b := r.data[:n]
-	r.data = r.data[n:]
-	return b
-}
-func (r *snapReader) n(limit uint64) int {
-	v := r.u()
+// length reads a length of at most limit. Unlike Decoder.Count it does
+// not compare it with the bytes left: the loops it bounds stop at the
+// first error.
+func length(r *snapcodec.Decoder, limit uint64) int {
+	v := r.U()
 	if v > limit {
-		r.fail("length")
+		r.Fail("length")
 		return 0
 	}
 	return int(v)
 }
-func (r *snapReader) u32() uint32 { return uint32(min(r.u(), math.MaxUint32)) }
-func (r *snapReader) est() est {
-	return est{loc: math.Float32frombits(r.u32()), scale: math.Float32frombits(r.u32()), n: r.u32()}
+
+// u32 reads a varint saturated to 32 bits.
+func u32(r *snapcodec.Decoder) uint32 { return uint32(min(r.U(), math.MaxUint32)) }
+
+func readEst(r *snapcodec.Decoder) est {
+	return est{loc: math.Float32frombits(u32(r)), scale: math.Float32frombits(u32(r)), n: u32(r)}
 }
-func (r *snapReader) entries(k int) []entry {
-	n := r.n(maxSnapList)
+
+func readEntries(r *snapcodec.Decoder, k int) []entry {
+	n := length(r, maxSnapList)
 	var t []entry
 	for range n {
-		t = append(t, entry{key: r.u(), count: r.u32(), flags: r.u32(), rows: r.est(), read: r.est()})
+		t = append(t, entry{key: r.U(), count: u32(r), flags: u32(r), rows: readEst(r), read: readEst(r)})
 	}
 	if len(t) > k { // the config shrank: keep the most counted
 		slices.SortStableFunc(t, func(a, b entry) int { return cmp.Compare(b.count, a.count) })
@@ -183,55 +128,44 @@ func (r *snapReader) entries(k int) []entry {
 // max_principals (least recently seen first) and shapes, tables and
 // items beyond their caps (least counted first) are dropped.
 func (d *Detector) Restore(rd io.Reader) error {
-	data, err := io.ReadAll(rd)
+	r, err := snapcodec.Open(rd, snapFormat)
 	if err != nil {
 		return err
 	}
-	if len(data) < len(snapMagic)+5 || string(data[:len(snapMagic)]) != snapMagic {
-		return fmt.Errorf("%w: not an anomaly detector snapshot", ErrSnapshot)
-	}
-	body, tail := data[:len(data)-4], data[len(data)-4:]
-	if crc32.ChecksumIEEE(body) != binary.LittleEndian.Uint32(tail) {
-		return fmt.Errorf("%w: checksum mismatch (file truncated or altered)", ErrSnapshot)
-	}
-	r := &snapReader{data: body[len(snapMagic):]}
-	if v := r.u(); v != snapVersion {
-		return fmt.Errorf("%w: version %d, this build reads version %d", ErrSnapshot, v, snapVersion)
-	}
 	nd := New(d.cfg)
-	nd.started = r.u() == 1
-	nd.t0 = r.i()
-	nd.sole = string(r.bytes(r.u()))
-	nd.nClusters = uint8(min(r.u(), 2))
-	words := r.n(1 << 26)
-	raw := r.bytes(uint64(words) * 8)
+	nd.started = r.U() == 1
+	nd.t0 = r.I()
+	nd.sole = string(r.Bytes(r.U()))
+	nd.nClusters = uint8(min(r.U(), 2))
+	words := length(r, 1<<26)
+	raw := r.Bytes(uint64(words) * 8)
 	if words == len(nd.seen.bits) {
 		for i := range nd.seen.bits {
 			nd.seen.bits[i] = binary.LittleEndian.Uint64(raw[8*i:])
 		}
 	} // else the filter size changed: start an empty filter
-	nd.st.evicted = r.i()
-	count := r.n(1 << 27)
+	nd.st.evicted = r.I()
+	count := length(r, 1<<27)
 	nd.st.ps = make([]principal, 0, min(count, d.cfg.MaxPrincipals))
 	for range count {
-		if r.err != nil {
+		if r.Err() != nil {
 			break
 		}
-		key := r.bytes(r.u())
+		key := r.Bytes(r.U())
 		var p principal
-		p.flags = r.u32()
-		p.first, p.last = r.i(), r.i()
-		p.events, p.stmts, p.lastNewFP, p.minuteN, p.rateLimit = r.u32(), r.u32(), r.u32(), r.u32(), r.u32()
-		p.minute, p.offHour = r.i(), r.i()
-		p.rate = r.est()
+		p.flags = u32(r)
+		p.first, p.last = r.I(), r.I()
+		p.events, p.stmts, p.lastNewFP, p.minuteN, p.rateLimit = u32(r), u32(r), u32(r), u32(r), u32(r)
+		p.minute, p.offHour = r.I(), r.I()
+		p.rate = readEst(r)
 		for j := range p.recent {
-			p.recent[j] = r.u()
+			p.recent[j] = r.U()
 		}
-		p.recentPos = uint8(r.u() % uint64(len(p.recent)))
-		p.firstID = string(r.bytes(r.u()))
-		if r.u() == 1 {
+		p.recentPos = uint8(r.U() % uint64(len(p.recent)))
+		p.firstID = string(r.Bytes(r.U()))
+		if r.U() == 1 {
 			h := &hourProfile{}
-			copy(h.bins[:], r.bytes(168))
+			copy(h.bins[:], r.Bytes(168))
 			for _, b := range h.bins {
 				h.total += uint32(b)
 			}
@@ -241,26 +175,23 @@ func (d *Detector) Restore(rd io.Reader) error {
 		} else if d.cfg.OffHours {
 			p.hours = &hourProfile{}
 		}
-		p.fps = r.entries(d.cfg.MaxFingerprints)
-		p.tables = r.entries(d.cfg.MaxTables)
-		ni := r.n(maxSnapList)
+		p.fps = readEntries(r, d.cfg.MaxFingerprints)
+		p.tables = readEntries(r, d.cfg.MaxTables)
+		ni := length(r, maxSnapList)
 		for range ni {
-			it := item{h: r.u(), n: r.u32(), kind: uint8(r.u())}
+			it := item{h: r.U(), n: u32(r), kind: uint8(r.U())}
 			caps := [numKinds]int{d.cfg.MaxAddresses, d.cfg.MaxNetworks, d.cfg.MaxApps}
 			if it.kind < numKinds && countKind(p.items, it.kind) < caps[it.kind] {
 				p.items = append(p.items, it)
 			}
 		}
-		if r.err != nil || len(nd.st.idx) >= d.cfg.MaxPrincipals {
+		if r.Err() != nil || len(nd.st.idx) >= d.cfg.MaxPrincipals {
 			continue
 		}
 		nd.st.appendTail(string(key), p)
 	}
-	if r.err != nil {
-		return r.err
-	}
-	if len(r.data) != 0 {
-		return fmt.Errorf("%w: %d unexpected trailing bytes", ErrSnapshot, len(r.data))
+	if err := r.End(); err != nil {
+		return err
 	}
 	*d = *nd
 	return nil

@@ -3,14 +3,16 @@ package auditrule
 import (
 	"cmp"
 	"encoding/json"
+	"errors"
 	"io"
 	"maps"
 	"slices"
 
 	"roachwatch/detectors"
+	"roachwatch/detectors/internal/snapcodec"
 )
 
-// Snapshot body, version 1 (see snapshot_codec.go for the container):
+// Snapshot body, version 1 (see snapcodec for the container):
 //
 //	maxTime, nextScan
 //	activity: initialized, current minute, the 128 words of the ring
@@ -33,56 +35,61 @@ const (
 	maxSnapHBA     = 64      // as settingChange bounds d.hba
 )
 
+// ErrSnapshot is wrapped by every Restore error about the snapshot's content.
+var ErrSnapshot = errors.New("auditrule snapshot")
+
+var snapFormat = snapcodec.Format{Magic: snapMagic, Version: snapVersion, Err: ErrSnapshot, Name: "an auditrule detector snapshot"}
+
 // Snapshot writes the detector's state to w.
 func (d *Detector) Snapshot(w io.Writer) error {
-	e := newSnapEncoder(snapMagic, snapVersion)
-	e.i(d.maxTime)
-	e.i(d.nextScan)
-	e.flag(d.activity.init)
-	e.i(d.activity.cur)
+	e := snapcodec.NewEncoder(snapMagic, snapVersion)
+	e.I(d.maxTime)
+	e.I(d.nextScan)
+	e.Flag(d.activity.init)
+	e.I(d.activity.cur)
 	for _, b := range d.activity.bits {
-		e.u(b)
+		e.U(b)
 	}
 
 	nt := min(d.nTamper, maxTampers)
-	e.u(uint64(nt))
+	e.U(uint64(nt))
 	for i := nt; i >= 1; i-- {
 		t := &d.tampers[(d.nTamper-i)%maxTampers]
-		e.i(t.time)
-		e.str(t.id)
-		e.str(t.cluster)
-		e.str(t.principal.User)
-		e.str(t.principal.ClientAddr)
-		e.str(t.principal.Application)
-		e.u(uint64(t.severity))
-		e.str(t.summary)
+		e.I(t.time)
+		e.Str(t.id)
+		e.Str(t.cluster)
+		e.Str(t.principal.User)
+		e.Str(t.principal.ClientAddr)
+		e.Str(t.principal.Application)
+		e.U(uint64(t.severity))
+		e.Str(t.summary)
 	}
 
 	clusters := slices.Sorted(maps.Keys(d.hba))
-	e.u(uint64(len(clusters)))
+	e.U(uint64(len(clusters)))
 	for _, c := range clusters {
-		e.str(c)
-		e.str(d.hba[c])
+		e.Str(c)
+		e.Str(d.hba[c])
 	}
 
 	keys := slices.SortedFunc(maps.Keys(d.streams), compareKeys)
-	e.u(uint64(len(keys)))
+	e.U(uint64(len(keys)))
 	for _, k := range keys {
 		s := d.streams[k]
 		for _, f := range [...]string{k.cluster, k.node, k.channel, k.typ, k.object} {
-			e.str(f)
+			e.Str(f)
 		}
-		e.i(s.last)
-		e.str(s.lastID)
-		e.i(s.lastMin)
-		e.u(s.minutes)
-		e.flag(s.reported)
+		e.I(s.last)
+		e.Str(s.lastID)
+		e.I(s.lastMin)
+		e.U(s.minutes)
+		e.Flag(s.reported)
 		if s.reported {
 			b, err := json.Marshal(&s.report)
 			if err != nil {
 				return err
 			}
-			e.str(string(b))
+			e.Str(string(b))
 		}
 	}
 
@@ -90,13 +97,13 @@ func (d *Detector) Snapshot(w io.Writer) error {
 	if len(recent) == d.recent.max {
 		recent = append(slices.Clone(recent[d.recent.next:]), recent[:d.recent.next]...)
 	}
-	e.u(uint64(len(recent)))
+	e.U(uint64(len(recent)))
 	for _, k := range recent {
-		e.str(k.user)
-		e.i(k.minute)
-		e.str(k.sig)
+		e.Str(k.user)
+		e.I(k.minute)
+		e.Str(k.sig)
 	}
-	return e.writeTo(w)
+	return e.Finish(w)
 }
 
 // compareKeys orders stream keys field by field.
@@ -111,60 +118,60 @@ func compareKeys(a, b streamKey) int {
 // and beyond max_recent the oldest statements, are dropped, as the
 // detector would have forgotten them.
 func (d *Detector) Restore(r io.Reader) error {
-	s, err := openSnapshot(r, snapMagic, snapVersion)
+	s, err := snapcodec.Open(r, snapFormat)
 	if err != nil {
 		return err
 	}
 	nd := New(d.cfg)
-	nd.maxTime, nd.nextScan = s.i(), s.i()
-	nd.activity.init, nd.activity.cur = s.flag(), s.i()
+	nd.maxTime, nd.nextScan = s.I(), s.I()
+	nd.activity.init, nd.activity.cur = s.Flag(), s.I()
 	for i := range nd.activity.bits {
-		nd.activity.bits[i] = s.u()
+		nd.activity.bits[i] = s.U()
 	}
 	if nd.activity.cur < 0 {
-		s.fail("activity") // minutes index the ring: event times are after 1970
+		s.Fail("activity") // minutes index the ring: event times are after 1970
 	}
 
-	nt := s.count(maxTampers, "tamper")
+	nt := s.Count(maxTampers, "tamper")
 	for i := range nt {
-		t := tamper{time: s.i(), id: s.str(), cluster: s.str()}
-		t.principal = detectors.Principal{User: s.str(), ClientAddr: s.str(), Application: s.str()}
-		sev := s.u()
+		t := tamper{time: s.I(), id: s.Str(), cluster: s.Str()}
+		t.principal = detectors.Principal{User: s.Str(), ClientAddr: s.Str(), Application: s.Str()}
+		sev := s.U()
 		if sev > uint64(detectors.SeverityCritical) {
-			s.fail("severity")
+			s.Fail("severity")
 		}
-		t.severity, t.summary = detectors.Severity(sev), s.str()
+		t.severity, t.summary = detectors.Severity(sev), s.Str()
 		nd.tampers[i] = t
 	}
 	nd.nTamper = nt
 
-	n := s.count(maxSnapHBA, "HBA")
+	n := s.Count(maxSnapHBA, "HBA")
 	for i, prev := 0, ""; i < n; i++ {
-		c := s.str()
+		c := s.Str()
 		if i > 0 && c <= prev {
-			s.fail("HBA order")
+			s.Fail("HBA order")
 		}
-		nd.hba[c], prev = s.str(), c
+		nd.hba[c], prev = s.Str(), c
 	}
 
-	n = s.count(maxSnapStreams, "stream")
+	n = s.Count(maxSnapStreams, "stream")
 	var prev streamKey
 	for i := range n {
-		if s.err != nil {
+		if s.Err() != nil {
 			break
 		}
-		k := streamKey{cluster: s.str(), node: s.str(), channel: s.str(), typ: s.str(), object: s.str()}
-		st := &stream{last: s.i(), lastID: s.str(), lastMin: s.i(), minutes: s.u(), reported: s.flag()}
+		k := streamKey{cluster: s.Str(), node: s.Str(), channel: s.Str(), typ: s.Str(), object: s.Str()}
+		st := &stream{last: s.I(), lastID: s.Str(), lastMin: s.I(), minutes: s.U(), reported: s.Flag()}
 		if st.reported {
-			if err := json.Unmarshal([]byte(s.str()), &st.report); err != nil && s.err == nil {
-				s.fail("pending silence finding")
+			if err := json.Unmarshal([]byte(s.Str()), &st.report); err != nil && s.Err() == nil {
+				s.Fail("pending silence finding")
 			}
 		}
 		if i > 0 && compareKeys(prev, k) >= 0 {
-			s.fail("stream order")
+			s.Fail("stream order")
 		}
 		if st.last < 0 || st.lastMin < 0 {
-			s.fail("stream times")
+			s.Fail("stream times")
 		}
 		prev = k
 		nd.streams[k] = st
@@ -180,10 +187,10 @@ func (d *Detector) Restore(r io.Reader) error {
 		}
 	}
 
-	n = s.count(maxSnapRecent, "statement")
+	n = s.Count(maxSnapRecent, "statement")
 	keys := make([]recentKey, 0, min(n, nd.recent.max))
 	for i := range n {
-		k := recentKey{user: s.str(), minute: s.i(), sig: s.str()}
+		k := recentKey{user: s.Str(), minute: s.I(), sig: s.Str()}
 		if i >= n-nd.recent.max { // keep the newest
 			keys = append(keys, k)
 		}
@@ -192,10 +199,10 @@ func (d *Detector) Restore(r io.Reader) error {
 		nd.recent.m[k] = struct{}{}
 	}
 	if len(nd.recent.m) != len(keys) {
-		s.fail("statements (duplicate)")
+		s.Fail("statements (duplicate)")
 	}
 	nd.recent.order = keys
-	if err := s.end(); err != nil {
+	if err := s.End(); err != nil {
 		return err
 	}
 	*d = *nd

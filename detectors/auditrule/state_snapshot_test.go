@@ -2,145 +2,24 @@ package auditrule
 
 import (
 	"bytes"
-	"context"
-	"encoding/json"
-	"path/filepath"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
-	"roachwatch/detectors"
+	"roachwatch/detectors/detectorstest"
+	"roachwatch/detectors/internal/snapcodec"
 	"roachwatch/pipeline/event"
-	"roachwatch/pipeline/loggen"
-	"roachwatch/pipeline/parse"
-	"roachwatch/pipeline/parse/formats"
-	"roachwatch/pipeline/runner"
-	"roachwatch/pipeline/source"
 )
 
-var corpus struct {
-	once sync.Once
-	evs  []*event.Event
-	err  error
-}
+func snapshotOf(t testing.TB, d *Detector) []byte { return detectorstest.Snapshot(t, d) }
 
-// loggenEvents generates two days of loggen traffic (seed 1, rate 4000)
-// once per test binary and decodes it as cmd/analyze run does.
-func loggenEvents(t testing.TB) []*event.Event {
-	t.Helper()
-	corpus.once.Do(func() {
-		cfg := loggen.DefaultConfig()
-		cfg.Out, cfg.Seed, cfg.Days, cfg.Rate = filepath.Join(t.TempDir(), "gen"), 1, 2, 4000
-		if _, corpus.err = loggen.Generate(cfg); corpus.err != nil {
-			return
-		}
-		files, err := source.Expand([]string{cfg.Out})
-		if err != nil {
-			corpus.err = err
-			return
-		}
-		key := []byte("0123456789abcdef0123")
-		corpus.err = runner.Run(context.Background(), runner.Options{
-			Files:         files,
-			Format:        parse.FormatAuto,
-			Formats:       formats.Options{MaxEntryBytes: 16 << 20, DjangoLocation: time.UTC},
-			MaxLineBytes:  16 << 20,
-			NewNormalizer: func() *parse.Normalizer { return parse.NewNormalizer(parse.NormalizerConfig{Key: key}) },
-			Workers:       1,
-			IngestTime:    1,
-		}, &runner.Stats{}, func(ev *event.Event) error {
-			c := *ev
-			corpus.evs = append(corpus.evs, &c)
-			return nil
-		})
-	})
-	require.NoError(t, corpus.err)
-	return corpus.evs
-}
-
-// recorder is the detector an engine holds in the snapshot tests: it
-// delegates to d, which a test replaces between two events by a fresh
-// detector restored from d's snapshot (what a restart or a partition
-// handover does), and records every occurrence d returns as JSON. One
-// engine thus aggregates the findings of both halves the way it would
-// those of one detector, with no merging logic in the test.
-type recorder struct {
-	d   *Detector
-	occ [][]byte
-}
-
-func (r *recorder) Rules() []detectors.Rule { return r.d.Rules() }
-
-func (r *recorder) Observe(ev *event.Event, out []detectors.Finding) []detectors.Finding {
-	n := len(out)
-	out = r.d.Observe(ev, out)
-	for i := n; i < len(out); i++ {
-		b, _ := json.Marshal(&out[i])
-		r.occ = append(r.occ, b)
-	}
-	return out
-}
-
-func (r *recorder) Finish(last int64, out []detectors.Finding) []detectors.Finding {
-	n := len(out)
-	out = r.d.Finish(last, out)
-	for i := n; i < len(out); i++ {
-		b, _ := json.Marshal(&out[i])
-		r.occ = append(r.occ, b)
-	}
-	return out
-}
-
-func snapshotOf(t testing.TB, d *Detector) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	require.NoError(t, d.Snapshot(&buf))
-	return buf.Bytes()
-}
-
-// runSplit feeds evs through one engine and, before each index of
-// splits, moves the state into a fresh detector through Snapshot and
-// Restore. It returns the occurrences, the engine's findings as JSON and
-// the final snapshot.
-func runSplit(t *testing.T, cfg Config, evs []*event.Event, splits ...int) ([][]byte, []byte, []byte) {
-	t.Helper()
-	rec := &recorder{d: New(cfg)}
-	e, err := detectors.NewEngine([]detectors.Detector{rec}, nil)
-	require.NoError(t, err)
-	for i, ev := range evs {
-		for len(splits) > 0 && splits[0] == i {
-			splits = splits[1:]
-			snap := snapshotOf(t, rec.d)
-			fresh := New(cfg)
-			require.NoError(t, fresh.Restore(bytes.NewReader(snap)))
-			require.Equal(t, snap, snapshotOf(t, fresh), "a restored state snapshots to the same bytes")
-			rec.d = fresh
-		}
-		e.Observe(ev)
-	}
-	e.Finish()
-	findings, err := json.Marshal(e.Findings())
-	require.NoError(t, err)
-	return rec.occ, findings, snapshotOf(t, rec.d)
-}
-
-// requireSame runs evs whole and split and compares occurrences,
-// findings and final state.
+// requireSame runs evs whole and split, with detectors of cfg, and
+// compares occurrences, findings and final state.
 func requireSame(t *testing.T, cfg Config, evs []*event.Event, splits ...int) int {
 	t.Helper()
-	occ, findings, final := runSplit(t, cfg, evs)
-	occ2, findings2, final2 := runSplit(t, cfg, evs, splits...)
-	require.Equal(t, len(occ), len(occ2))
-	for i := range occ {
-		require.JSONEq(t, string(occ[i]), string(occ2[i]), "occurrence %d", i)
-	}
-	require.JSONEq(t, string(findings), string(findings2))
-	require.Equal(t, final, final2, "same final state")
-	t.Logf("%d occurrences, final state %d bytes", len(occ), len(final))
-	return len(occ)
+	return detectorstest.SplitRunEqual(t, func() detectorstest.Detector { return New(cfg) }, evs, splits...)
 }
 
 // TestSnapshotRestore: splitting the loggen stream, moving the state
@@ -150,7 +29,7 @@ func TestSnapshotRestore(t *testing.T) {
 	if testing.Short() {
 		t.Skip("uses the loggen corpus")
 	}
-	evs := loggenEvents(t)
+	evs := detectorstest.LoggenEvents(t)
 	at := func(f float64) int { return int(float64(len(evs)) * f) }
 	small := DefaultConfig()
 	small.MaxStreams, small.MaxRecent = 8, 16
@@ -211,104 +90,58 @@ func TestRestoreRejects(t *testing.T) {
 	for _, ev := range tampered()[:700] {
 		d.Observe(ev, nil)
 	}
-	good := snapshotOf(t, d)
-	flipped := bytes.Clone(good)
-	flipped[len(flipped)/2] ^= 0xff
-	version := bytes.Clone(good)
-	version[len(snapMagic)] = 9
-	frame := func(v uint64, fill func(e *snapEncoder)) []byte {
-		e := newSnapEncoder(snapMagic, v)
-		fill(e)
-		var b bytes.Buffer
-		require.NoError(t, e.writeTo(&b))
-		return b.Bytes()
-	}
-	head := func(e *snapEncoder) { // maxTime, nextScan, empty activity
-		e.i(0)
-		e.i(0)
-		e.flag(false)
-		e.i(0)
+	frame := func(fill func(e *snapcodec.Encoder)) []byte { return detectorstest.Frame(t, snapFormat, fill) }
+	head := func(e *snapcodec.Encoder) { // maxTime, nextScan, empty activity
+		e.I(0)
+		e.I(0)
+		e.Flag(false)
+		e.I(0)
 		for range activityMinutes / 64 {
-			e.u(0)
+			e.U(0)
 		}
 	}
-	for _, tc := range []struct {
-		name string
-		data []byte
-		want string
-	}{
-		{"empty", nil, "not an auditrule detector snapshot"},
-		{"other detector", []byte("RWANOM\x01\x00\x00\x00\x00\x00"), "not an auditrule detector snapshot"},
-		{"corrupt", flipped, "checksum mismatch"},
-		{"truncated", good[:len(good)-10], "checksum mismatch"},
-		{"version byte altered", version, "checksum mismatch"}, // the CRC catches it first
-		{"future version", frame(9, func(*snapEncoder) {}), "version 9"},
-		{"too many tampers", frame(snapVersion, func(e *snapEncoder) { head(e); e.u(maxTampers + 1); e.b = append(e.b, make([]byte, 64)...) }), "tamper count"},
-		{"absurd stream count", frame(snapVersion, func(e *snapEncoder) { head(e); e.u(0); e.u(0); e.u(1 << 40) }), "stream count"},
-		{"bad flag", frame(snapVersion, func(e *snapEncoder) { e.i(0); e.i(0); e.u(2) }), "flag"},
-		{"bad pending finding", frame(snapVersion, func(e *snapEncoder) {
+	cases := append(detectorstest.ContainerRejects(t, snapFormat, snapshotOf(t, d)), []detectorstest.Reject{
+		{Name: "too many tampers", Data: frame(func(e *snapcodec.Encoder) { head(e); e.U(maxTampers + 1); e.Raw(make([]byte, 64)) }), Want: "tamper count"},
+		{Name: "absurd stream count", Data: frame(func(e *snapcodec.Encoder) { head(e); e.U(0); e.U(0); e.U(1 << 40) }), Want: "stream count"},
+		{Name: "bad flag", Data: frame(func(e *snapcodec.Encoder) { e.I(0); e.I(0); e.U(2) }), Want: "flag"},
+		{Name: "bad pending finding", Data: frame(func(e *snapcodec.Encoder) {
 			head(e)
-			e.u(0)
-			e.u(0)
-			e.u(1)
+			e.U(0)
+			e.U(0)
+			e.U(1)
 			for _, s := range []string{"c", "1", "OPS", "log", ""} {
-				e.str(s)
+				e.Str(s)
 			}
-			e.i(1)
-			e.str("id")
-			e.i(0)
-			e.u(1)
-			e.flag(true)
-			e.str("{not json")
-			e.u(0)
-		}), "pending silence finding"},
-		{"trailing bytes", frame(snapVersion, func(e *snapEncoder) {
-			e.b = append(e.b, good[len(snapMagic)+1:len(good)-4]...)
-			e.u(0)
-		}), "trailing bytes"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			fresh := New(DefaultConfig())
-			fresh.Observe(tampered()[0], nil)
-			before := snapshotOf(t, fresh)
-			err := fresh.Restore(bytes.NewReader(tc.data))
-			require.ErrorIs(t, err, ErrSnapshot)
-			require.ErrorContains(t, err, tc.want)
-			require.Equal(t, before, snapshotOf(t, fresh), "a rejected snapshot leaves the state alone")
-		})
-	}
+			e.I(1)
+			e.Str("id")
+			e.I(0)
+			e.U(1)
+			e.Flag(true)
+			e.Str("{not json")
+			e.U(0)
+		}), Want: "pending silence finding"},
+	}...)
+	detectorstest.RequireRejects(t, func() detectorstest.Detector {
+		fresh := New(DefaultConfig())
+		fresh.Observe(tampered()[0], nil)
+		return fresh
+	}, ErrSnapshot, cases)
 }
 
 // FuzzRestore: Restore never panics on any input, framed or not, and a
-// state it accepts can be snapshotted and used. Random bytes are tried
-// as they are and inside a valid container (magic, version, checksum),
-// so the fuzzer reaches the body decoder instead of stopping at the
-// checksum.
+// state it accepts can be snapshotted and used.
 func FuzzRestore(f *testing.F) {
 	d := New(DefaultConfig())
 	in := tampered()
 	for _, ev := range in[:len(in)*85/100] { // a silence is pending
 		d.Observe(ev, nil)
 	}
-	var buf bytes.Buffer
-	require.NoError(f, d.Snapshot(&buf))
-	f.Add(buf.Bytes())
-	f.Add(buf.Bytes()[len(snapMagic)+1 : buf.Len()-4])
-	f.Fuzz(func(t *testing.T, data []byte) {
-		e := newSnapEncoder(snapMagic, snapVersion)
-		e.b = append(e.b, data...)
-		var framed bytes.Buffer
-		require.NoError(t, e.writeTo(&framed))
-		for _, in := range [][]byte{data, framed.Bytes()} {
-			cfg := DefaultConfig()
-			cfg.MaxStreams, cfg.MaxRecent = 8, 16
-			fresh := New(cfg)
-			if fresh.Restore(bytes.NewReader(in)) != nil {
-				continue
-			}
-			require.NoError(t, fresh.Snapshot(&bytes.Buffer{}))
-			fresh.Observe(tampered()[0], nil)
-			fresh.Finish(0, nil)
-		}
+	detectorstest.FuzzRestore(f, snapFormat, snapshotOf(f, d), func() *Detector {
+		cfg := DefaultConfig()
+		cfg.MaxStreams, cfg.MaxRecent = 8, 16
+		return New(cfg)
+	}, func(t *testing.T, fresh *Detector) {
+		fresh.Observe(tampered()[0], nil)
+		fresh.Finish(0, nil)
 	})
 }

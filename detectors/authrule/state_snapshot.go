@@ -1,11 +1,14 @@
 package authrule
 
 import (
+	"errors"
 	"io"
 	"slices"
+
+	"roachwatch/detectors/internal/snapcodec"
 )
 
-// Snapshot body, version 1 (see snapshot_codec.go for the container):
+// Snapshot body, version 1 (see snapcodec for the container):
 //
 //	keys, most recently used first: count, then per key:
 //	    kind, user, addr,
@@ -24,47 +27,52 @@ const (
 	maxSnapKeys = 1 << 26 // beyond any sane max_keys or max_connections
 )
 
+// ErrSnapshot is wrapped by every Restore error about the snapshot's content.
+var ErrSnapshot = errors.New("authrule snapshot")
+
+var snapFormat = snapcodec.Format{Magic: snapMagic, Version: snapVersion, Err: ErrSnapshot, Name: "an authrule detector snapshot"}
+
 // Snapshot writes the detector's state to w.
 func (d *Detector) Snapshot(w io.Writer) error {
-	e := newSnapEncoder(snapMagic, snapVersion)
-	e.u(uint64(d.keys.Len()))
+	e := snapcodec.NewEncoder(snapMagic, snapVersion)
+	e.U(uint64(d.keys.Len()))
 	for i := d.keys.head; i >= 0; i = d.keys.nodes[i].next {
 		n := &d.keys.nodes[i]
-		e.u(uint64(n.key.kind))
-		e.str(n.key.user)
-		e.str(n.key.addr)
-		e.u(uint64(len(n.val.attempts)))
+		e.U(uint64(n.key.kind))
+		e.Str(n.key.user)
+		e.Str(n.key.addr)
+		e.U(uint64(len(n.val.attempts)))
 		for _, a := range n.val.attempts {
-			e.i(a.t)
+			e.I(a.t)
 			for _, s := range [...]string{a.user, a.addr, a.reason, a.id, a.session, a.node, a.cluster, a.application} {
-				e.str(s)
+				e.Str(s)
 			}
 		}
 		inc := &n.val.inc
-		e.str(inc.id)
-		e.i(inc.start)
-		e.i(inc.last)
-		e.i(inc.attempts)
+		e.Str(inc.id)
+		e.I(inc.start)
+		e.I(inc.last)
+		e.I(inc.attempts)
 		for _, list := range [...][]string{inc.users, inc.addrs, inc.reasons} {
-			e.u(uint64(len(list)))
+			e.U(uint64(len(list)))
 			for _, s := range list {
-				e.str(s)
+				e.Str(s)
 			}
 		}
-		e.flag(inc.escalated)
+		e.Flag(inc.escalated)
 		for _, s := range [...]string{inc.cluster, inc.node, inc.app, inc.lastSession} {
-			e.str(s)
+			e.Str(s)
 		}
 	}
 	conns := d.conns.order
 	if len(conns) == d.conns.max {
 		conns = append(slices.Clone(conns[d.conns.next:]), conns[:d.conns.next]...)
 	}
-	e.u(uint64(len(conns)))
+	e.U(uint64(len(conns)))
 	for _, c := range conns {
-		e.str(c)
+		e.Str(c)
 	}
-	return e.writeTo(w)
+	return e.Finish(w)
 }
 
 // Restore replaces the state with a snapshot written by Snapshot. A
@@ -73,47 +81,47 @@ func (d *Detector) Snapshot(w io.Writer) error {
 // beyond max_connections the oldest connections, are dropped, as the
 // detector would have forgotten them.
 func (d *Detector) Restore(r io.Reader) error {
-	s, err := openSnapshot(r, snapMagic, snapVersion)
+	s, err := snapcodec.Open(r, snapFormat)
 	if err != nil {
 		return err
 	}
 	nd := New(d.cfg)
-	n := s.count(maxSnapKeys, "key")
+	n := s.Count(maxSnapKeys, "key")
 	for range n {
-		if s.err != nil {
+		if s.Err() != nil {
 			break
 		}
-		kv := s.u()
+		kv := s.U()
 		if kv > uint64(kindUser) {
-			s.fail("key kind")
+			s.Fail("key kind")
 		}
-		k := key{kind: kind(kv), user: s.str(), addr: s.str()}
+		k := key{kind: kind(kv), user: s.Str(), addr: s.Str()}
 		var st state
-		na := s.count(maxAttempts, "attempt")
+		na := s.Count(maxAttempts, "attempt")
 		if na > 0 {
 			st.attempts = make([]attempt, 0, na)
 		}
 		for range na {
-			a := attempt{t: s.i(), user: s.str(), addr: s.str(), reason: s.str(), id: s.str(), session: s.str(),
-				node: s.str(), cluster: s.str(), application: s.str()}
+			a := attempt{t: s.I(), user: s.Str(), addr: s.Str(), reason: s.Str(), id: s.Str(), session: s.Str(),
+				node: s.Str(), cluster: s.Str(), application: s.Str()}
 			st.attempts = append(st.attempts, a)
 		}
 		inc := &st.inc
-		inc.id, inc.start, inc.last, inc.attempts = s.str(), s.i(), s.i(), s.i()
+		inc.id, inc.start, inc.last, inc.attempts = s.Str(), s.I(), s.I(), s.I()
 		inc.users, inc.addrs, inc.reasons = readListed(s), readListed(s), readListed(s)
-		inc.escalated = s.flag()
-		inc.cluster, inc.node, inc.app, inc.lastSession = s.str(), s.str(), s.str(), s.str()
+		inc.escalated = s.Flag()
+		inc.cluster, inc.node, inc.app, inc.lastSession = s.Str(), s.Str(), s.Str(), s.Str()
 		if _, dup := nd.keys.index[k]; dup {
-			s.fail("keys (duplicate)")
+			s.Fail("keys (duplicate)")
 		}
-		if s.err == nil && nd.keys.Len() < nd.keys.max {
+		if s.Err() == nil && nd.keys.Len() < nd.keys.max {
 			nd.keys.appendTail(k, st)
 		}
 	}
-	n = s.count(maxSnapKeys, "connection")
+	n = s.Count(maxSnapKeys, "connection")
 	conns := make([]string, 0, min(n, nd.conns.max))
 	for i := range n {
-		c := s.str()
+		c := s.Str()
 		if i >= n-nd.conns.max { // keep the newest
 			conns = append(conns, c)
 		}
@@ -122,10 +130,10 @@ func (d *Detector) Restore(r io.Reader) error {
 		nd.conns.m[c] = struct{}{}
 	}
 	if len(nd.conns.m) != len(conns) {
-		s.fail("connections (duplicate)")
+		s.Fail("connections (duplicate)")
 	}
 	nd.conns.order = conns
-	if err := s.end(); err != nil {
+	if err := s.End(); err != nil {
 		return err
 	}
 	*d = *nd
@@ -133,11 +141,11 @@ func (d *Detector) Restore(r io.Reader) error {
 }
 
 // readListed reads a list of at most maxListed strings.
-func readListed(s *snapDecoder) []string {
-	n := s.count(maxListed, "list")
+func readListed(s *snapcodec.Decoder) []string {
+	n := s.Count(maxListed, "list")
 	var list []string
 	for range n {
-		list = append(list, s.str())
+		list = append(list, s.Str())
 	}
 	return list
 }

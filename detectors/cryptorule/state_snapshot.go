@@ -2,12 +2,15 @@ package cryptorule
 
 import (
 	"cmp"
+	"errors"
 	"io"
 	"maps"
 	"slices"
+
+	"roachwatch/detectors/internal/snapcodec"
 )
 
-// Snapshot body, version 1 (see snapshot_codec.go for the container):
+// Snapshot body, version 1 (see snapcodec for the container):
 //
 //	open incidents: maxWS, count, then per incident sorted by id:
 //	    id, ws, rows, query, classes (sorted), value hashes (sorted)
@@ -27,27 +30,32 @@ const (
 	maxSnapIncidents = 1 << 24 // beyond any sane max_incidents
 )
 
+// ErrSnapshot is wrapped by every Restore error about the snapshot's content.
+var ErrSnapshot = errors.New("cryptorule snapshot")
+
+var snapFormat = snapcodec.Format{Magic: snapMagic, Version: snapVersion, Err: ErrSnapshot, Name: "a cryptorule detector snapshot"}
+
 // Snapshot writes the state that shapes future findings to w.
 func (d *Detector) Snapshot(w io.Writer) error {
-	e := newSnapEncoder(snapMagic, snapVersion)
+	e := snapcodec.NewEncoder(snapMagic, snapVersion)
 
-	e.i(d.open.maxWS)
+	e.I(d.open.maxWS)
 	ids := slices.Sorted(maps.Keys(d.open.m))
-	e.u(uint64(len(ids)))
+	e.U(uint64(len(ids)))
 	for _, id := range ids {
 		in := d.open.m[id]
-		e.str(id)
-		e.i(in.ws)
-		e.i(in.rows)
-		e.str(in.query)
-		e.u(uint64(len(in.classes)))
+		e.Str(id)
+		e.I(in.ws)
+		e.I(in.rows)
+		e.Str(in.query)
+		e.U(uint64(len(in.classes)))
 		for _, c := range in.classes {
-			e.str(c)
+			e.Str(c)
 		}
 		hashes := slices.Sorted(maps.Keys(in.hashes))
-		e.u(uint64(len(hashes)))
+		e.U(uint64(len(hashes)))
 		for _, h := range hashes {
-			e.str(h)
+			e.Str(h)
 		}
 	}
 
@@ -55,36 +63,36 @@ func (d *Detector) Snapshot(w io.Writer) error {
 	if len(ring) == d.dups.max {
 		ring = append(slices.Clone(ring[d.dups.next:]), ring[:d.dups.next]...)
 	}
-	e.u(uint64(len(ring)))
+	e.U(uint64(len(ring)))
 	for _, k := range ring {
-		e.str(k.node)
-		e.str(k.user)
-		e.str(k.addr)
-		e.i(int64(k.port))
-		e.i(k.t)
-		e.u(k.fp)
-		e.i(d.dups.m[k])
+		e.Str(k.node)
+		e.Str(k.user)
+		e.Str(k.addr)
+		e.I(int64(k.port))
+		e.I(k.t)
+		e.U(k.fp)
+		e.I(d.dups.m[k])
 	}
 
 	hosts := slices.Sorted(maps.Keys(d.debug))
-	e.u(uint64(len(hosts)))
+	e.U(uint64(len(hosts)))
 	for _, host := range hosts {
 		h := d.debug[host]
-		e.str(host)
-		e.i(h.ws)
-		e.i(h.first)
-		e.i(h.last)
-		e.str(h.firstID)
-		e.i(h.pending)
-		e.i(h.sent)
-		e.str(h.ev.source)
-		e.str(h.ev.cluster)
-		e.str(h.ev.node)
-		e.str(h.ev.host)
-		e.str(h.ev.logger)
-		e.str(h.query)
+		e.Str(host)
+		e.I(h.ws)
+		e.I(h.first)
+		e.I(h.last)
+		e.Str(h.firstID)
+		e.I(h.pending)
+		e.I(h.sent)
+		e.Str(h.ev.source)
+		e.Str(h.ev.cluster)
+		e.Str(h.ev.node)
+		e.Str(h.ev.host)
+		e.Str(h.ev.logger)
+		e.Str(h.query)
 	}
-	return e.writeTo(w)
+	return e.Finish(w)
 }
 
 // Restore replaces the state with a snapshot written by Snapshot. A
@@ -93,41 +101,41 @@ func (d *Detector) Snapshot(w io.Writer) error {
 // windows are dropped (they are reported without running totals, as when
 // the table is full).
 func (d *Detector) Restore(r io.Reader) error {
-	s, err := openSnapshot(r, snapMagic, snapVersion)
+	s, err := snapcodec.Open(r, snapFormat)
 	if err != nil {
 		return err
 	}
 	nd := New(d.cfg, d.cat)
 
-	nd.open.maxWS = s.i()
+	nd.open.maxWS = s.I()
 	type entry struct {
 		id string
 		in *incident
 	}
 	var incs []entry
-	n := s.count(maxSnapIncidents, "incident")
+	n := s.Count(maxSnapIncidents, "incident")
 	for range n {
-		if s.err != nil {
+		if s.Err() != nil {
 			break
 		}
-		id := s.str()
-		in := &incident{ws: s.i(), rows: s.i(), query: s.str()}
-		nc := s.count(maxClasses, "class")
+		id := s.Str()
+		in := &incident{ws: s.I(), rows: s.I(), query: s.Str()}
+		nc := s.Count(maxClasses, "class")
 		for range nc {
-			in.classes = append(in.classes, s.str())
+			in.classes = append(in.classes, s.Str())
 		}
 		if !slices.IsSorted(in.classes) {
-			s.fail("classes")
+			s.Fail("classes")
 		}
-		nh := s.count(maxDistinct, "hash")
+		nh := s.Count(maxDistinct, "hash")
 		if nh > 0 {
 			in.hashes = make(map[string]struct{}, nh)
 		}
 		for range nh {
-			in.hashes[s.str()] = struct{}{}
+			in.hashes[s.Str()] = struct{}{}
 		}
 		if len(incs) > 0 && incs[len(incs)-1].id >= id {
-			s.fail("incident order")
+			s.Fail("incident order")
 		}
 		incs = append(incs, entry{id, in})
 	}
@@ -139,15 +147,15 @@ func (d *Detector) Restore(r io.Reader) error {
 		nd.open.m[x.id] = x.in
 	}
 
-	n = s.count(maxSnapIncidents, "execution")
+	n = s.Count(maxSnapIncidents, "execution")
 	ring := make([]dupKey, 0, min(n, dedupSize))
 	rows := make([]int64, 0, min(n, dedupSize))
 	for range n {
-		if s.err != nil {
+		if s.Err() != nil {
 			break
 		}
-		k := dupKey{node: s.str(), user: s.str(), addr: s.str(), port: int(s.i()), t: s.i(), fp: s.u()}
-		ring, rows = append(ring, k), append(rows, s.i())
+		k := dupKey{node: s.Str(), user: s.Str(), addr: s.Str(), port: int(s.I()), t: s.I(), fp: s.U()}
+		ring, rows = append(ring, k), append(rows, s.I())
 	}
 	if len(ring) > nd.dups.max { // keep the newest
 		ring, rows = ring[len(ring)-nd.dups.max:], rows[len(rows)-nd.dups.max:]
@@ -156,27 +164,27 @@ func (d *Detector) Restore(r io.Reader) error {
 		nd.dups.m[k] = rows[i]
 	}
 	if len(nd.dups.m) != len(ring) {
-		s.fail("dedup ring (duplicate execution)")
+		s.Fail("dedup ring (duplicate execution)")
 	}
 	nd.dups.ring = ring
 
-	n = s.count(maxDebugHosts, "debug host")
+	n = s.Count(maxDebugHosts, "debug host")
 	prev := ""
 	for i := range n {
-		if s.err != nil {
+		if s.Err() != nil {
 			break
 		}
-		host := s.str()
-		h := &debugHost{ws: s.i(), first: s.i(), last: s.i(), firstID: s.str(), pending: s.i(), sent: s.i()}
-		h.ev = debugRef{source: s.str(), cluster: s.str(), node: s.str(), host: s.str(), logger: s.str()}
-		h.query = s.str()
+		host := s.Str()
+		h := &debugHost{ws: s.I(), first: s.I(), last: s.I(), firstID: s.Str(), pending: s.I(), sent: s.I()}
+		h.ev = debugRef{source: s.Str(), cluster: s.Str(), node: s.Str(), host: s.Str(), logger: s.Str()}
+		h.query = s.Str()
 		if i > 0 && host <= prev || h.pending < 0 || h.sent < 0 {
-			s.fail("debug host")
+			s.Fail("debug host")
 		}
 		prev = host
 		nd.debug[host] = h
 	}
-	if err := s.end(); err != nil {
+	if err := s.End(); err != nil {
 		return err
 	}
 	*d = *nd

@@ -1,11 +1,14 @@
 package sqlirule
 
 import (
+	"errors"
 	"io"
 	"math"
+
+	"roachwatch/detectors/internal/snapcodec"
 )
 
-// Snapshot body, version 1 (see snapshot_codec.go for the container):
+// Snapshot body, version 1 (see snapcodec for the container):
 //
 //	the SQLSTATE codes the counts below are indexed by: count, codes
 //	incidents, most recently used first: count, then per incident
@@ -26,51 +29,56 @@ const (
 	maxSnapKeys = 10_000_000 // Config.Validate's bound on max_keys
 )
 
+// ErrSnapshot is wrapped by every Restore error about the snapshot's content.
+var ErrSnapshot = errors.New("sqlirule snapshot")
+
+var snapFormat = snapcodec.Format{Magic: snapMagic, Version: snapVersion, Err: ErrSnapshot, Name: "a sqlirule detector snapshot"}
+
 // Snapshot writes the detector's state to w.
 func (d *Detector) Snapshot(w io.Writer) error {
-	e := newSnapEncoder(snapMagic, snapVersion)
+	e := snapcodec.NewEncoder(snapMagic, snapVersion)
 	codes := d.cfg.ErrorSQLStates[:min(len(d.cfg.ErrorSQLStates), maxSQLStates)]
-	e.u(uint64(len(codes)))
+	e.U(uint64(len(codes)))
 	for _, c := range codes {
-		e.str(c)
+		e.Str(c)
 	}
 
-	e.u(uint64(d.incidents.Len()))
+	e.U(uint64(d.incidents.Len()))
 	for i := d.incidents.head; i >= 0; i = d.incidents.nodes[i].next {
 		n := &d.incidents.nodes[i]
 		in := &n.v
-		e.str(n.key)
-		e.str(in.id)
-		e.i(in.windowStart)
-		e.i(in.lastSig)
-		e.str(in.sigSession)
-		e.str(in.sigRoute)
-		e.u(uint64(in.classes))
+		e.Str(n.key)
+		e.Str(in.id)
+		e.I(in.windowStart)
+		e.I(in.lastSig)
+		e.Str(in.sigSession)
+		e.Str(in.sigRoute)
+		e.U(uint64(in.classes))
 		for j := range codes {
-			e.i(int64(in.states[j]))
+			e.I(int64(in.states[j]))
 		}
-		e.flag(in.escalated)
-		e.u(in.lastErrShape)
-		e.i(in.lastErrT)
-		e.str(in.lastErrType)
+		e.Flag(in.escalated)
+		e.U(in.lastErrShape)
+		e.I(in.lastErrT)
+		e.Str(in.lastErrType)
 	}
 
-	e.u(uint64(d.bursts.Len()))
+	e.U(uint64(d.bursts.Len()))
 	for i := d.bursts.head; i >= 0; i = d.bursts.nodes[i].next {
 		n := &d.bursts.nodes[i]
 		b := &n.v
-		e.str(n.key)
-		e.u(uint64(b.n))
+		e.Str(n.key)
+		e.U(uint64(b.n))
 		for k := b.n; k >= 1; k-- {
 			x := &b.ring[(b.next-k+len(b.ring))%len(b.ring)]
-			e.i(x.t)
-			e.u(x.shape)
-			e.str(x.typ)
-			e.str(x.id)
-			e.u(uint64(x.state))
+			e.I(x.t)
+			e.U(x.shape)
+			e.Str(x.typ)
+			e.Str(x.id)
+			e.U(uint64(x.state))
 		}
 	}
-	return e.writeTo(w)
+	return e.Finish(w)
 }
 
 // Restore replaces the state with a snapshot written by Snapshot. A
@@ -80,65 +88,65 @@ func (d *Detector) Snapshot(w io.Writer) error {
 // remembered for them), only the newest error_burst errors of a key are
 // kept, and beyond max_keys the least recently used keys are dropped.
 func (d *Detector) Restore(r io.Reader) error {
-	s, err := openSnapshot(r, snapMagic, snapVersion)
+	s, err := snapcodec.Open(r, snapFormat)
 	if err != nil {
 		return err
 	}
 	nd := New(d.cfg)
-	nc := s.count(maxSQLStates, "SQLSTATE")
+	nc := s.Count(maxSQLStates, "SQLSTATE")
 	remap := make([]int, nc) // old code index -> new index, -1 when dropped
 	for i := range remap {
 		remap[i] = -1
-		if j, ok := nd.stateIdx[s.str()]; ok {
+		if j, ok := nd.stateIdx[s.Str()]; ok {
 			remap[i] = j
 		}
 	}
 
-	n := s.count(maxSnapKeys, "incident")
+	n := s.Count(maxSnapKeys, "incident")
 	for range n {
-		if s.err != nil {
+		if s.Err() != nil {
 			break
 		}
-		key := s.str()
-		in := incident{id: s.str(), windowStart: s.i(), lastSig: s.i(), sigSession: s.str(), sigRoute: s.str()}
-		cs := s.u()
+		key := s.Str()
+		in := incident{id: s.Str(), windowStart: s.I(), lastSig: s.I(), sigSession: s.Str(), sigRoute: s.Str()}
+		cs := s.U()
 		if cs > math.MaxUint16 {
-			s.fail("classes")
+			s.Fail("classes")
 		}
 		in.classes = classSet(cs)
 		for i := range nc {
-			c := s.i()
+			c := s.I()
 			if c < 0 || c > math.MaxInt32 {
-				s.fail("SQLSTATE count")
+				s.Fail("SQLSTATE count")
 			}
 			if remap[i] >= 0 {
 				in.states[remap[i]] = int32(c)
 			}
 		}
-		in.escalated = s.flag()
-		in.lastErrShape, in.lastErrT, in.lastErrType = s.u(), s.i(), s.str()
+		in.escalated = s.Flag()
+		in.lastErrShape, in.lastErrT, in.lastErrType = s.U(), s.I(), s.Str()
 		if _, dup := nd.incidents.m[key]; dup {
-			s.fail("incidents (duplicate)")
+			s.Fail("incidents (duplicate)")
 		}
-		if s.err == nil && nd.incidents.Len() < nd.incidents.cap {
+		if s.Err() == nil && nd.incidents.Len() < nd.incidents.cap {
 			nd.incidents.appendTail(key, in)
 		}
 	}
 
-	n = s.count(maxSnapKeys, "error window")
+	n = s.Count(maxSnapKeys, "error window")
 	size := nd.cfg.ErrorBurst
 	for range n {
-		if s.err != nil {
+		if s.Err() != nil {
 			break
 		}
-		key := s.str()
-		ne := s.count(maxErrorBurst, "error")
+		key := s.Str()
+		ne := s.Count(maxErrorBurst, "error")
 		var es []errEntry
 		for range ne {
-			x := errEntry{t: s.i(), shape: s.u(), typ: s.str(), id: s.str()}
-			st := s.u()
+			x := errEntry{t: s.I(), shape: s.U(), typ: s.Str(), id: s.Str()}
+			st := s.U()
 			if st >= uint64(nc) {
-				s.fail("error SQLSTATE")
+				s.Fail("error SQLSTATE")
 				continue
 			}
 			if remap[st] >= 0 {
@@ -147,9 +155,9 @@ func (d *Detector) Restore(r io.Reader) error {
 			}
 		}
 		if _, dup := nd.bursts.m[key]; dup {
-			s.fail("error windows (duplicate)")
+			s.Fail("error windows (duplicate)")
 		}
-		if s.err != nil || nd.bursts.Len() >= nd.bursts.cap {
+		if s.Err() != nil || nd.bursts.Len() >= nd.bursts.cap {
 			continue
 		}
 		var b burst // all its errors may have been dropped with their codes
@@ -160,7 +168,7 @@ func (d *Detector) Restore(r io.Reader) error {
 		}
 		nd.bursts.appendTail(key, b)
 	}
-	if err := s.end(); err != nil {
+	if err := s.End(); err != nil {
 		return err
 	}
 	*d = *nd

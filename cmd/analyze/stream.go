@@ -15,6 +15,7 @@ import (
 	"roachwatch/detectors"
 	"roachwatch/detectors/all"
 	"roachwatch/internal/cli"
+	"roachwatch/pipeline/catalog"
 	"roachwatch/internal/config"
 	"roachwatch/pipeline/sink"
 	"roachwatch/pipeline/sink/filesink"
@@ -31,11 +32,15 @@ func runStreaming(cmd *cobra.Command, cfg config.Config) error {
 	if cfg.Kafka.TLS.InsecureSkipVerify {
 		log.Warn("kafka.tls.insecure_skip_verify is on: the broker certificate is not verified")
 	}
+	cfg.Detectors.Catalog = catalog.New(cfg.Catalog) // shared, read-only: safe across partitions
 	if _, err := detectors.NewEngine(all.Detectors(cfg.Detectors), cfg.Detectors.Rules); err != nil {
 		return cli.Usage(err)
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	fs, err := filesink.New(filesink.Config{FindingsPath: cfg.Stream.FindingsPath, EventsPath: cfg.Stream.EventsPath})
 	if err != nil {
@@ -57,9 +62,12 @@ func runStreaming(cmd *cobra.Command, cfg config.Config) error {
 		}
 		return errors.Join(errs...)
 	}
-
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if as, err := newAlertSink(cfg, log, reg); err != nil {
+		_ = closeSinks()
+		return err
+	} else if as != nil {
+		sinks = append(sinks, as) // the router: routes, dedup, silences (alerts.enabled)
+	}
 	st, err := stream.New(stream.Options{
 		Config:       cfg.Stream,
 		Kafka:        cfg.Kafka,

@@ -35,7 +35,7 @@ func TestQueryList(t *testing.T) {
 		require.Contains(t, out.String(), q.Name+"\n  "+q.Question)
 	}
 	require.Contains(t, out.String(), "--param session_id=String (required)")
-	require.Contains(t, out.String(), `--param factor=Float64 (default "10")`)
+	require.Contains(t, out.String(), `--param factor=Float64 (default "3")`)
 }
 
 func TestQueryUsageErrors(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 	"roachwatch/internal/config"
 	"roachwatch/pipeline/event"
 	"roachwatch/pipeline/runner"
+	"roachwatch/pipeline/sink/clickhousesink"
 	"roachwatch/pipeline/source"
 )
 
@@ -122,6 +123,17 @@ func analyzeFiles(cmd *cobra.Command, cfg config.Config, inputs []string, events
 			return nil, fmt.Errorf("--state: %w (delete the file to start with fresh baselines)", err)
 		}
 	}
+	// The ClickHouse store is optional in the embedded mode (clickhouse.enabled);
+	// the schema comes from `analyze migrate`, never implicitly.
+	var chStore *clickhousesink.Store
+	var chBuf *clickhousesink.Buffer
+	if cfg.ClickHouse.Enabled {
+		if chStore, err = clickhousesink.Open(ctx, cfg.ClickHouse, log); err != nil {
+			return nil, cli.Usage(err)
+		}
+		defer chStore.Close()
+		chBuf = chStore.NewBuffer()
+	}
 	var events *jsonLines
 	if eventsOutput != "" {
 		if events, err = createJSONLines(eventsOutput); err != nil {
@@ -161,6 +173,11 @@ func analyzeFiles(cmd *cobra.Command, cfg config.Config, inputs []string, events
 	}, a.stats, func(ev *event.Event) error {
 		last = max(last, ev.Time)
 		note(engine.Observe(ev), ev.Time)
+		if chBuf != nil {
+			if err := chBuf.Add(ctx, ev); err != nil {
+				return fmt.Errorf("clickhouse: %w", err)
+			}
+		}
 		if events != nil {
 			return events.Write(ev)
 		}
@@ -184,6 +201,14 @@ func analyzeFiles(cmd *cobra.Command, cfg config.Config, inputs []string, events
 	}
 	a.findings = engine.Findings()
 	a.suppressed = engine.Suppressed
+	if chBuf != nil {
+		if err := chBuf.Flush(ctx); err != nil {
+			return nil, fmt.Errorf("clickhouse: %w", err)
+		}
+		if err := chStore.WriteFindings(ctx, a.findings); err != nil {
+			return nil, fmt.Errorf("clickhouse: %w", err)
+		}
+	}
 	log.Info("run finished", "events", a.stats.Events, "findings", len(a.findings), "elapsed", a.elapsed.Round(time.Millisecond))
 	return a, nil
 }

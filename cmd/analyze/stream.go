@@ -18,6 +18,7 @@ import (
 	"roachwatch/internal/config"
 	"roachwatch/pipeline/catalog"
 	"roachwatch/pipeline/sink"
+	"roachwatch/pipeline/sink/clickhousesink"
 	"roachwatch/pipeline/sink/filesink"
 	"roachwatch/pipeline/stream"
 	"roachwatch/pipeline/transport/kafkatransport"
@@ -61,6 +62,14 @@ func runStreaming(cmd *cobra.Command, cfg config.Config) error {
 			errs = append(errs, s.Close())
 		}
 		return errors.Join(errs...)
+	}
+	if cfg.ClickHouse.Enabled {
+		ch, err := clickhousesink.Open(ctx, cfg.ClickHouse, log)
+		if err != nil {
+			_ = closeSinks()
+			return cli.Usage(err)
+		}
+		sinks = append(sinks, ch) // blocks while retrying: that is the backpressure
 	}
 	if as, err := newAlertSink(cfg, log, reg); err != nil {
 		_ = closeSinks()

@@ -26,6 +26,7 @@ type Buffer struct {
 // NewBuffer returns an empty buffer writing to s.
 func (s *Store) NewBuffer() *Buffer {
 	b := &Buffer{s: s, now: time.Now}
+	b.cols.copying = true
 	b.cols.grow(min(s.cfg.BatchSize, 1<<16))
 	return b
 }
@@ -54,7 +55,7 @@ func (b *Buffer) Flush(ctx context.Context) error {
 	if err := b.s.writeEventColumns(ctx, &b.cols); err != nil {
 		return err
 	}
-	b.cols = eventColumns{}
+	b.cols = eventColumns{copying: true}
 	b.cols.grow(min(b.s.cfg.BatchSize, 1<<16))
 	return nil
 }

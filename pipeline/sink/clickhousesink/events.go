@@ -32,9 +32,12 @@ var eventColumnNames = []string{
 }
 
 // eventColumns holds a batch of events column by column, the form
-// clickhouse-go appends fastest (one Append per column, no reflection per
-// row). add copies everything it keeps, so the caller may reuse the event.
+// clickhouse-go appends fastest (one Append per column). With copying set
+// (Buffer), add copies every slice and map it keeps, so the caller may
+// reuse the event; WriteEvents only borrows its input for the call and
+// shares them.
 type eventColumns struct {
+	copying                                       bool
 	id                                            []string
 	v                                             []uint8
 	time, loggedAt, ingestTime                    []time.Time
@@ -145,9 +148,9 @@ func (c *eventColumns) add(ev *event.Event) {
 	c.fingerprint = append(c.fingerprint, ev.Fingerprint)
 	c.fingerprintHash = append(c.fingerprintHash, ev.FingerprintHash)
 	c.statementTag = append(c.statementTag, ev.StatementTag)
-	c.tables = append(c.tables, slices.Clone(ev.Tables))
-	c.columns = append(c.columns, slices.Clone(ev.Columns))
-	c.sensitiveColumns = append(c.sensitiveColumns, slices.Clone(ev.SensitiveColumns))
+	c.tables = append(c.tables, c.strings(ev.Tables))
+	c.columns = append(c.columns, c.strings(ev.Columns))
+	c.sensitiveColumns = append(c.sensitiveColumns, c.strings(ev.SensitiveColumns))
 	c.addValues(ev.Values)
 	c.addSecrets(ev.Secrets)
 	c.rows = append(c.rows, ev.Rows)
@@ -162,12 +165,12 @@ func (c *eventColumns) add(ev *event.Event) {
 	c.object = append(c.object, ev.Object)
 	c.accessMode = append(c.accessMode, ev.AccessMode)
 	c.grantee = append(c.grantee, ev.Grantee)
-	c.grantedPrivileges = append(c.grantedPrivileges, slices.Clone(ev.GrantedPrivileges))
-	c.revokedPrivileges = append(c.revokedPrivileges, slices.Clone(ev.RevokedPrivileges))
+	c.grantedPrivileges = append(c.grantedPrivileges, c.strings(ev.GrantedPrivileges))
+	c.revokedPrivileges = append(c.revokedPrivileges, c.strings(ev.RevokedPrivileges))
 	c.roleName = append(c.roleName, ev.RoleName)
-	c.roles = append(c.roles, slices.Clone(ev.Roles))
-	c.members = append(c.members, slices.Clone(ev.Members))
-	c.options = append(c.options, slices.Clone(ev.Options))
+	c.roles = append(c.roles, c.strings(ev.Roles))
+	c.members = append(c.members, c.strings(ev.Members))
+	c.options = append(c.options, c.strings(ev.Options))
 	c.settingName = append(c.settingName, ev.SettingName)
 	c.settingValue = append(c.settingValue, ev.SettingValue)
 	c.httpMethod = append(c.httpMethod, ev.HTTPMethod)
@@ -177,10 +180,29 @@ func (c *eventColumns) add(ev *event.Event) {
 	c.view = append(c.view, ev.View)
 	c.remoteAddr = append(c.remoteAddr, ev.RemoteAddr)
 	c.requestID = append(c.requestID, ev.RequestID)
-	c.queryTags = append(c.queryTags, cloneMap(ev.QueryTags))
+	c.queryTags = append(c.queryTags, c.strmap(ev.QueryTags))
 	c.message = append(c.message, ev.Message)
-	c.attrs = append(c.attrs, cloneMap(ev.Attrs))
+	c.attrs = append(c.attrs, c.strmap(ev.Attrs))
 	c.raw = append(c.raw, ev.Raw)
+}
+
+// strings returns s, or a copy of it when the columns must not share.
+func (c *eventColumns) strings(s []string) []string {
+	if c.copying {
+		return slices.Clone(s)
+	}
+	return s
+}
+
+// strmap returns m (never nil), or a copy when the columns must not share.
+func (c *eventColumns) strmap(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return emptyMap
+	}
+	if c.copying {
+		return maps.Clone(m)
+	}
+	return m
 }
 
 func (c *eventColumns) addValues(vs []event.Value) {

@@ -58,7 +58,7 @@ func richEvent() event.Event {
 }
 
 func TestEventColumnsEncoding(t *testing.T) {
-	var c eventColumns
+	c := eventColumns{copying: true}
 	c.grow(2)
 	for i, v := range c.values() {
 		require.GreaterOrEqual(t, reflect.ValueOf(v).Cap(), 2, "grow misses column %s", eventColumnNames[i])
@@ -86,7 +86,8 @@ func TestEventColumnsEncoding(t *testing.T) {
 	require.NotNil(t, c.queryTags[1], "absent maps are empty maps")
 	require.Empty(t, c.attrs[1])
 
-	// add copies: the runner reuses events after the callback returns.
+	// add copies when asked (Buffer): the runner reuses events after the
+	// callback returns.
 	ev.Tables[0] = "changed"
 	ev.QueryTags["route"] = "changed"
 	require.Equal(t, "patients", c.tables[0][0])

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"roachwatch/internal/testenv/chenv"
+	"roachwatch/pipeline/event"
 	"roachwatch/pipeline/sink/clickhousesink"
 	"roachwatch/schemas"
 )
@@ -31,6 +32,11 @@ func TestMigrate(t *testing.T) {
 			s, err := clickhousesink.Open(ctx, testConfig(t, env, protocol, db), testLogger(t))
 			require.NoError(t, err)
 			defer s.Close()
+
+			// Writing before migrating is a permanent error that says what to do.
+			err = s.WriteEvents(ctx, []event.Event{{ID: "x", Time: 1, Source: "crdb", Type: "t"}})
+			require.ErrorIs(t, err, clickhousesink.ErrPermanent)
+			require.ErrorContains(t, err, "run `analyze migrate` first")
 
 			// Dry run on a fresh server: prints every migration, creates nothing.
 			var out bytes.Buffer

@@ -5,7 +5,7 @@
 -- a principal never seen before, judged by min_rows alone).
 -- @param since DateTime64(9): start of the range (inclusive)
 -- @param until DateTime64(9): end of the range (exclusive)
--- @param factor Float64 = 10: how many times the baseline p95 counts as anomalous
+-- @param factor Float64 = 3: how many times the baseline p95 counts as anomalous
 -- @param min_rows Int64 = 10000: ignore hours below this many rows
 SELECT
     user,

@@ -34,5 +34,7 @@
 // RW-CRYPTO-002 (cryptorule's rule) sensitive columns stored in plaintext,
 // RW-PRIV-002 application roles with excessive privileges. ProbeFile turns
 // the schema results into the catalog enrichment file that
-// catalog.New loads through catalog.probe_file.
+// catalog.New loads through catalog.probe_file; `analyze probe` also
+// writes them (Result.Database and Flavor name where each column lives) to
+// ClickHouse's catalog_columns when clickhouse.enabled.
 package posture

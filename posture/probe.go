@@ -25,6 +25,7 @@ type Result struct {
 	Flavor        Flavor            `json:"flavor,omitempty"`
 	ServerVersion string            `json:"server_version,omitempty"`
 	User          string            `json:"user,omitempty"`
+	Database      string            `json:"database,omitempty"` // current_database() (the DSN's until connected)
 	Transport     TransportResult   `json:"transport"`
 	Settings      map[string]string `json:"settings,omitempty"`
 	Columns       []ColumnResult    `json:"columns,omitempty"`
@@ -77,7 +78,7 @@ func (p *Prober) Probe(ctx context.Context, t Target) *Result {
 	start := p.now()
 	r := &Result{Endpoint: t.Name, Address: t.Address, ProbedAt: start.UTC(), passwordUsed: t.Password != ""}
 	if cfg, err := pgx.ParseConfig(t.DSN); err == nil {
-		r.User = cfg.User
+		r.User, r.Database = cfg.User, cfg.Database
 	}
 	p.log.Info("probe started", "endpoint", t.Name)
 	conn := p.probeTransport(ctx, t, &r.Transport)
@@ -95,11 +96,12 @@ func (p *Prober) Probe(ctx context.Context, t Target) *Result {
 
 // probeServer runs the checks that need the verified connection.
 func (p *Prober) probeServer(ctx context.Context, conn *pgx.Conn, r *Result) {
-	var version string
-	if err := conn.QueryRow(ctx, "SELECT version()").Scan(&version); err != nil {
+	var version, database string
+	if err := conn.QueryRow(ctx, "SELECT version(), current_database()").Scan(&version, &database); err != nil {
 		r.Notes = append(r.Notes, "version(): "+err.Error())
 		return
 	}
+	r.Database = database
 	r.Flavor, r.ServerVersion = DetectFlavor(version)
 	q := QueriesFor(r.Flavor)
 	timeout := "'" + strconv.FormatInt(p.cfg.StatementTimeout.Milliseconds(), 10) + "ms'"

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"roachwatch/detectors"
 	"roachwatch/internal/cli"
 	"roachwatch/pipeline/catalog"
+	"roachwatch/pipeline/sink/clickhousesink"
 	"roachwatch/posture"
 )
 
@@ -40,14 +42,18 @@ func newProbeCmd() *cobra.Command {
              name, TLS version and cipher; TLS 1.0/1.1 and weak suites; client certificate required
   schema     columns the sensitive catalog names, a bounded read-only sample classified as
              plaintext or ciphertext (values are never printed or stored), written to
-             probe.catalog_file for catalog.probe_file
+             probe.catalog_file for catalog.probe_file and, when clickhouse.enabled, to the
+             catalog_columns table (view v_catalog_plaintext; run analyze migrate first)
   grants     privileges of probe.app_roles (admin, CREATEROLE, ALL on sensitive tables, DELETE
              or TRUNCATE on audit tables)
 
-Findings: RW-TLS-002, RW-TLS-003, RW-TLS-004, RW-CRYPTO-002, RW-PRIV-002.
+Findings: RW-TLS-002, RW-TLS-003, RW-TLS-004, RW-CRYPTO-002, RW-PRIV-002. With
+clickhouse.enabled they are also written to the findings table, next to the log-based ones
+(ids are stable per endpoint, subject and day, so a re-run replaces rather than adds).
 
 Exit status: 0 done; 3 done and a finding at or above --fail-on exists; 2 bad flags or
-config; 1 no endpoint could be probed.`,
+config; 1 no endpoint could be probed, or writing to ClickHouse failed (the findings are
+printed all the same).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := cli.LoadConfig(cmd)
@@ -87,6 +93,15 @@ config; 1 no endpoint could be probed.`,
 				return cli.Usage(errors.New("no endpoint: configure probe.endpoints or pass --dsn"))
 			}
 			log := cli.NewLogger(cfg.Log, cmd.ErrOrStderr())
+			// Open the store before probing, so a bad clickhouse section fails
+			// fast; the schema comes from `analyze migrate`, never implicitly.
+			var store *clickhousesink.Store
+			if cfg.ClickHouse.Enabled {
+				if store, err = clickhousesink.Open(cmd.Context(), cfg.ClickHouse, log); err != nil {
+					return cli.Usage(err)
+				}
+				defer store.Close()
+			}
 			prober := posture.New(cfg.Probe, catalog.New(cfg.Catalog), nil, log)
 			mustEncrypt := catalog.New(cfg.Catalog).MustEncrypt
 			var results []*posture.Result
@@ -98,7 +113,7 @@ config; 1 no endpoint could be probed.`,
 			}
 			// Most severe first across endpoints; each endpoint's order is kept.
 			sort.SliceStable(findings, func(i, j int) bool { return findings[i].Severity > findings[j].Severity })
-			return reportProbe(cmd, cfg.Run.FailOn, cfg.Probe.CatalogFile, f, results, findings)
+			return reportProbe(cmd, cfg.Run.FailOn, cfg.Probe.CatalogFile, store, f, results, findings)
 		},
 	}
 	fl := cmd.Flags()
@@ -112,10 +127,24 @@ config; 1 no endpoint could be probed.`,
 	return cmd
 }
 
-func reportProbe(cmd *cobra.Command, failOn, catalogFile string, f probeFlags, results []*posture.Result, findings []detectors.Finding) error {
+func reportProbe(cmd *cobra.Command, failOn, catalogFile string, store *clickhousesink.Store, f probeFlags,
+	results []*posture.Result, findings []detectors.Finding) error {
 	if catalogFile != "" {
 		if err := catalog.WriteProbeFile(catalogFile, posture.ProbeFile(results, time.Now())); err != nil {
 			return err
+		}
+	}
+	// ClickHouse after the file. A failure (after the store's retries) is
+	// reported once the findings are printed, so they are not lost.
+	var chErr error
+	var chNote string
+	if store != nil {
+		chErr = writeProbeClickHouse(cmd.Context(), store, results, findings)
+		if chErr == nil {
+			chNote = fmt.Sprintf("%d catalog column(s) and %d finding(s) written to %s", countColumns(results), len(findings),
+				store.Config().Database)
+		} else {
+			chNote = "not written: " + clip(chErr.Error(), 200)
 		}
 	}
 	if f.output != "" {
@@ -152,6 +181,12 @@ func reportProbe(cmd *cobra.Command, failOn, catalogFile string, f probeFlags, r
 		printFindings(out, findings)
 	}
 	printProbeSummary(summaryTo, results, catalogFile)
+	if chNote != "" {
+		fmt.Fprintf(summaryTo, "  clickhouse:     %s\n", chNote)
+	}
+	if chErr != nil {
+		return fmt.Errorf("clickhouse: %w", chErr)
+	}
 	connected := 0
 	for _, r := range results {
 		if r.Transport.Connected || r.Transport.TLSOffered || r.Transport.Plaintext != posture.PlaintextUnknown {
@@ -168,6 +203,39 @@ func reportProbe(cmd *cobra.Command, failOn, catalogFile string, f probeFlags, r
 		}
 	}
 	return nil
+}
+
+// writeProbeClickHouse writes the schema results to catalog_columns and
+// the findings to findings.
+func writeProbeClickHouse(ctx context.Context, store *clickhousesink.Store, results []*posture.Result, findings []detectors.Finding) error {
+	if err := store.WriteCatalog(ctx, catalogColumns(results)); err != nil {
+		return err
+	}
+	return store.WriteFindings(ctx, findings)
+}
+
+// catalogColumns maps the schema results of every endpoint to
+// catalog_columns rows: verdicts and class counts, never a value.
+func catalogColumns(results []*posture.Result) []clickhousesink.CatalogColumn {
+	out := make([]clickhousesink.CatalogColumn, 0, countColumns(results))
+	for _, r := range results {
+		for _, c := range r.Columns {
+			out = append(out, clickhousesink.CatalogColumn{
+				Endpoint: r.Endpoint, Database: r.Database, DatabaseKind: string(r.Flavor),
+				Schema: c.Schema, Table: c.Table, Column: c.Column, DataType: c.DataType, Verdict: c.Verdict,
+				Classes: c.Classes, Sampled: c.Sampled, Nulls: c.Nulls, Error: c.Error, ProbedAt: r.ProbedAt,
+			})
+		}
+	}
+	return out
+}
+
+func countColumns(results []*posture.Result) int {
+	n := 0
+	for _, r := range results {
+		n += len(r.Columns)
+	}
+	return n
 }
 
 // printProbeSummary writes what each endpoint answered. It prints

@@ -212,6 +212,13 @@ func checkQueries(t *testing.T, s *clickhousesink.Store, c corpus) {
 	ran["principal_activity"] = true
 	require.Equal(t, inRange, sum(num(t, tb, "events")))
 
+	// plaintext_columns: the probe's catalog, not the events (more in
+	// TestWriteCatalog).
+	require.NoError(t, s.WriteCatalog(ctx, catalogProbe(since.Add(time.Hour), "encrypted")))
+	tb = run("plaintext_columns", nil)
+	ran["plaintext_columns"] = true
+	require.Equal(t, []string{"app.customers.ssn"}, col(t, tb, "column"))
+
 	qs, err := clickhousesink.Queries()
 	require.NoError(t, err)
 	for _, q := range qs {

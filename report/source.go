@@ -8,7 +8,7 @@ import (
 )
 
 // Source is where a report reads its data: the findings JSONL of the
-// embedded mode (JSONLSource) or, later, the ClickHouse store. Both must
+// embedded mode (JSONLSource) or the ClickHouse store (ClickHouseSource). Both must
 // give the same answers for the same data so the report is the same in
 // both modes.
 //

@@ -15,6 +15,8 @@ import (
 
 	"roachwatch/detectors/all"
 	"roachwatch/internal/cli"
+	"roachwatch/internal/config"
+	"roachwatch/pipeline/sink/clickhousesink"
 	"roachwatch/report"
 )
 
@@ -32,11 +34,15 @@ type reportFlags struct {
 func newReportCmd() *cobra.Command {
 	var f reportFlags
 	cmd := &cobra.Command{
-		Use:   "report --since 7d --format html|md|json --out FILE --findings findings.jsonl [--events events.jsonl]",
+		Use:   "report --since 7d --format html|md|json --out FILE [--findings findings.jsonl [--events events.jsonl]]",
 		Short: "Render an audit report (HTML with charts, Markdown or JSON) from findings and session events",
 		Long: `Report reads the findings of a period - from the findings JSONL of 'analyze run --output'
 (the embedded default) - and, with --events, the events JSONL of 'analyze run --events-output'
-for TLS posture over time, and renders an audit report: executive summary with trend against
+for TLS posture over time. Without --findings it reads both from the ClickHouse store of the
+clickhouse config section (clickhouse.enabled, or ROACHWATCH_CLICKHOUSE_ENABLED=true), which
+gives the same report for the same data.
+
+It renders an audit report: executive summary with trend against
 the previous period of the same length, TLS posture, cryptographic failures, injection /
 authentication / privilege / audit-tampering findings, anomalies, the compliance mapping of the
 rule catalog and a remediation checklist judged from the evidence.
@@ -45,17 +51,18 @@ The period is [until - since, until]; --until defaults to the newest last_seen i
 reports of old log files work. Without --events, TLS posture comes from RW-TLS-001 findings
 and the report says so.
 
-Exit status: 0 written; 2 bad flags; 1 reading or writing failed.`,
+Exit status: 0 written; 2 bad flags or config; 1 reading or writing failed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts, err := f.options()
 			if err != nil {
 				return cli.Usage(err)
 			}
-			src, name, err := f.source()
+			src, name, closeSrc, err := f.source(cmd)
 			if err != nil {
 				return cli.Usage(err)
 			}
+			defer closeSrc()
 			opts.SourceName = name
 			r, err := report.Build(cmd.Context(), src, opts)
 			if errors.Is(err, report.ErrNoData) {
@@ -72,7 +79,7 @@ Exit status: 0 written; 2 bad flags; 1 reading or writing failed.`,
 	fl.StringVar(&f.until, "until", "", "end of the period, RFC 3339 or YYYY-MM-DD (end of that day, UTC); default: the newest last_seen in the data")
 	fl.StringVar(&f.format, "format", "html", "html, md or json")
 	fl.StringVarP(&f.out, "out", "o", "", "write the report to this file (written atomically); - for stdout")
-	fl.StringVar(&f.findings, "findings", "", "findings JSONL written by `analyze run --output` (.gz accepted)")
+	fl.StringVar(&f.findings, "findings", "", "findings JSONL written by `analyze run --output` (.gz accepted); default: the ClickHouse store when clickhouse.enabled")
 	fl.StringVar(&f.events, "events", "", "events JSONL written by `analyze run --events-output`, for TLS posture over time (optional)")
 	fl.StringVar(&f.generatedAt, "generated-at", "", "pin the generation time (RFC 3339), for reproducible output; default: now")
 	return cmd
@@ -110,21 +117,45 @@ func (f reportFlags) options() (report.Options, error) {
 	return o, errors.Join(errs...)
 }
 
-// source picks the data source. The embedded default is the findings
-// JSONL; the ClickHouse source plugs in here once configured.
-func (f reportFlags) source() (report.Source, string, error) {
+// source picks the data source: the findings JSONL when --findings is
+// given (the embedded default), else the ClickHouse store when the config
+// enables it. close releases the source; errors are usage errors.
+func (f reportFlags) source(cmd *cobra.Command) (report.Source, string, func(), error) {
+	noop := func() {}
 	if f.findings == "" {
-		return nil, "", errors.New("--findings: name the findings JSONL of `analyze run --output` (reading from ClickHouse needs the clickhouse config)")
+		return f.clickhouseSource(cmd)
 	}
 	for _, p := range []string{f.findings, f.events} {
 		if p == "" {
 			continue
 		}
 		if _, err := os.Stat(p); err != nil {
-			return nil, "", err
+			return nil, "", noop, err
 		}
 	}
-	return &report.JSONLSource{FindingsPath: f.findings, EventsPath: f.events}, "jsonl", nil
+	return &report.JSONLSource{FindingsPath: f.findings, EventsPath: f.events}, "jsonl", noop, nil
+}
+
+// clickhouseSource opens the store of the clickhouse config section.
+func (f reportFlags) clickhouseSource(cmd *cobra.Command) (report.Source, string, func(), error) {
+	noop := func() {}
+	path, _ := cmd.Flags().GetString("config")
+	cfg, err := config.Load(path)
+	if err != nil {
+		return nil, "", noop, err
+	}
+	if !cfg.ClickHouse.Enabled {
+		return nil, "", noop, errors.New("--findings: name the findings JSONL of `analyze run --output`, or enable the ClickHouse " +
+			"store (clickhouse.enabled: true or ROACHWATCH_CLICKHOUSE_ENABLED=true) to report from it")
+	}
+	if f.events != "" {
+		return nil, "", noop, errors.New("--events goes with --findings: the ClickHouse store reads sessions from its events table")
+	}
+	store, err := clickhousesink.Open(cmd.Context(), cfg.ClickHouse, cli.NewLogger(cfg.Log, cmd.ErrOrStderr()))
+	if err != nil {
+		return nil, "", noop, err
+	}
+	return &report.ClickHouseSource{Store: store}, "clickhouse", func() { _ = store.Close() }, nil
 }
 
 func render(format string, w io.Writer, r *report.Report) error {

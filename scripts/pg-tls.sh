@@ -44,7 +44,17 @@ if [ -z "${PG_TLS_DIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then
 	PG_TLS_DIR=/dev/shm/roachwatch-pgtls-$(id -u)
 fi
 readonly DIR=${PG_TLS_DIR:-/tmp/roachwatch-pgtls-$(id -u)}
-readonly PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+# A fresh machine may have no PostgreSQL server: install Debian's (idempotent; apt caches).
+if [ -z "${PG_BIN:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+	if [ "$(id -u)" != 0 ]; then
+		printf 'pg-tls.sh: error: PostgreSQL is not installed and this is not root: apt-get install postgresql\n' >&2
+		exit 1
+	fi
+	printf 'pg-tls.sh: installing Debian postgresql\n' >&2
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql openssl iproute2 >/dev/null
+fi
+readonly PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)}
 readonly CERTS="$DIR/certs"
 readonly SOCK="$DIR/sock"
 readonly VARIANTS=(main expired wronghost tls11)

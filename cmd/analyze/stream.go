@@ -109,5 +109,9 @@ func runStreaming(cmd *cobra.Command, cfg config.Config) error {
 		return st.Run(gctx)
 	})
 	err = g.Wait()
+	if err != nil && ctx.Err() == nil {
+		err = fmt.Errorf("streaming from Kafka %v (analyze run without --input; pass --input to analyze log files instead): %w",
+			cfg.Kafka.Brokers, err)
+	}
 	return errors.Join(err, closeSinks())
 }

@@ -7,7 +7,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -58,8 +60,15 @@ func topicPrefix(t *testing.T) string {
 	return "rwit." + name + "." + hex.EncodeToString(b)
 }
 
-// writeConfig writes an ingest config for the PLAINTEXT listener at broker.
+// writeConfig writes an ingest config for the PLAINTEXT listener at broker,
+// with checkpoints every 100ms.
 func writeConfig(t *testing.T, dir, broker, prefix, extra string) string {
+	t.Helper()
+	return writeConfigInterval(t, dir, broker, prefix, extra, 100*time.Millisecond)
+}
+
+// writeConfigInterval is writeConfig with ingest.checkpoint_interval ck.
+func writeConfigInterval(t *testing.T, dir, broker, prefix, extra string, ck time.Duration) string {
 	t.Helper()
 	p := filepath.Join(dir, "ingest.yaml")
 	cfg := fmt.Sprintf(`kafka:
@@ -79,7 +88,7 @@ ingest:
   metrics_listen: ""
   poll_interval: 100ms
   multiline_wait: 300ms
-  checkpoint_interval: 100ms
+  checkpoint_interval: %[5]s
   batch_events: 200
   max_in_flight: 8
   checkpoint_file: %[3]s
@@ -87,7 +96,7 @@ redaction:
   key: "0123456789abcdef0123456789abcdef"
 log:
   level: info
-%[4]s`, broker, prefix, filepath.Join(dir, "ck.json"), extra)
+%[4]s`, broker, prefix, filepath.Join(dir, "ck.json"), extra, ck)
 	require.NoError(t, os.WriteFile(p, []byte(cfg), 0o600))
 	return p
 }
@@ -250,4 +259,88 @@ func appendTo(t *testing.T, path, s string) {
 	_, err = f.WriteString(s)
 	require.NoError(t, err)
 	require.NoError(t, f.Close())
+}
+
+// highWater returns the high-water mark of every partition of topic (the
+// offset the next acknowledged message gets); empty when the topic does
+// not exist yet.
+func highWater(t *testing.T, broker, topic string) map[int]int64 {
+	t.Helper()
+	conn, err := kafka.Dial("tcp", broker)
+	require.NoError(t, err)
+	defer conn.Close()
+	parts, err := conn.ReadPartitions(topic)
+	if errors.Is(err, kafka.UnknownTopicOrPartition) {
+		return map[int]int64{}
+	}
+	require.NoError(t, err)
+	out := make(map[int]int64, len(parts))
+	for _, p := range parts {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		pc, err := kafka.DialLeader(ctx, "tcp", broker, topic, p.ID)
+		cancel()
+		require.NoError(t, err)
+		off, err := pc.ReadLastOffset()
+		_ = pc.Close()
+		require.NoError(t, err)
+		out[p.ID] = off
+	}
+	return out
+}
+
+// settledHighWater waits until the high-water marks of topic stop moving
+// (three equal readings 150ms apart), so that whatever a killed producer
+// left in its sockets has landed before the marks are taken.
+func settledHighWater(t *testing.T, broker, topic string) map[int]int64 {
+	t.Helper()
+	prev, same := highWater(t, broker, topic), 0
+	for range 100 {
+		time.Sleep(150 * time.Millisecond)
+		cur := highWater(t, broker, topic)
+		if maps.Equal(prev, cur) {
+			if same++; same == 2 {
+				return cur
+			}
+			continue
+		}
+		prev, same = cur, 0
+	}
+	t.Fatalf("high-water marks of %s never settled", topic)
+	return nil
+}
+
+// record is one message of a topic: where it is and its event id.
+type record struct {
+	Partition int
+	Offset    int64
+	ID        string
+}
+
+// readUpTo reads every partition of topic from its start up to (not
+// including) the high-water mark hw[partition].
+func readUpTo(t *testing.T, broker, topic string, hw map[int]int64) []record {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var out []record
+	for part, end := range hw {
+		if end == 0 {
+			continue
+		}
+		r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{broker}, Topic: topic, Partition: part,
+			MinBytes: 1, MaxBytes: 8 << 20, MaxWait: 200 * time.Millisecond})
+		for {
+			m, err := r.ReadMessage(ctx)
+			if err != nil {
+				_ = r.Close()
+				require.NoError(t, err, "reading %s[%d] up to %d", topic, part, end)
+			}
+			out = append(out, record{Partition: part, Offset: m.Offset, ID: eventID(m)})
+			if m.Offset >= end-1 {
+				break
+			}
+		}
+		_ = r.Close()
+	}
+	return out
 }

@@ -1,6 +1,8 @@
 package parse
 
 import (
+	"hash/maphash"
+
 	"roachwatch/pipeline/catalog"
 	"roachwatch/pipeline/classify"
 	"roachwatch/pipeline/event"
@@ -45,7 +47,12 @@ type Normalizer struct {
 	catalog    *catalog.Catalog
 	classifier *classify.Classifier
 	analyzer   *sqlfp.Analyzer
-	unmarked   []byte // reused buffer for marker-free statement text
+	ids        event.IDer
+	unmarked   []byte   // reused buffer for marker-free statement text
+	text       []byte   // reused buffer for the other scanned fields
+	names      strCache // table.column names
+	fps        strCache // fingerprints
+	seed       maphash.Seed
 }
 
 // NewNormalizer builds a Normalizer. It panics on an empty key, which is a
@@ -59,7 +66,7 @@ func NewNormalizer(c NormalizerConfig) *Normalizer {
 		cat = catalog.New(catalog.Config{})
 	}
 	return &Normalizer{hasher: NewHasher(c.Key), keepRaw: c.KeepRaw, catalog: cat,
-		classifier: c.Classifier, analyzer: sqlfp.NewAnalyzer()}
+		classifier: c.Classifier, analyzer: sqlfp.NewAnalyzer(), seed: maphash.MakeSeed()}
 }
 
 // Hasher returns the normalizer's keyed hasher.
@@ -71,7 +78,7 @@ func (n *Normalizer) Hasher() *Hasher { return n.hasher }
 // raw in the clear unless KeepRaw is set.
 func (n *Normalizer) Finish(ev *event.Event, raw *Raw) {
 	ev.V = event.SchemaVersion
-	ev.ID = event.NewID(ev.Source, raw.Entry)
+	ev.ID = n.ids.ID(ev.Source, raw.Entry)
 	n.secrets(ev, raw)
 	if raw.ErrorText != "" {
 		ev.ErrorText = n.redactText(raw.ErrorText)

@@ -2,6 +2,7 @@ package parse
 
 import (
 	"bytes"
+	"hash/maphash"
 	"slices"
 	"strings"
 
@@ -21,27 +22,33 @@ const maxValues = 32
 // tags from comments.
 func (n *Normalizer) statement(ev *event.Event, raw *Raw) {
 	res := n.analyzer.Analyze(raw.Statement)
-	ev.Fingerprint = string(res.Fingerprint)
+	// Fingerprints repeat (that is their point): share the string of an
+	// equal earlier one. res.Hash is xxhash64 of the fingerprint.
+	ev.Fingerprint = n.fps.get(res.Fingerprint, res.Hash)
 	ev.FingerprintHash = res.Hash
 	if ev.StatementTag == "" {
 		ev.StatementTag = res.Verb
 	}
+	// The names in res are immutable strings interned by the Analyzer
+	// (only the slices holding them are reused), so events keep them
+	// without a copy.
 	if len(res.Tables) > 0 {
 		ev.Tables = make([]string, len(res.Tables))
-		for i, t := range res.Tables {
-			ev.Tables[i] = strings.Clone(t)
-		}
+		copy(ev.Tables, res.Tables)
+	}
+	if ev.Columns == nil && len(res.Columns) > 0 {
+		ev.Columns = make([]string, 0, len(res.Columns))
 	}
 	for _, c := range res.Columns {
 		name := c.Name
 		if c.Table != "" {
-			name = c.Table + "." + c.Name
+			name = n.qualified(c.Table, c.Name)
 		}
 		if !contains(ev.Columns, name) {
-			ev.Columns = append(ev.Columns, strings.Clone(name))
+			ev.Columns = append(ev.Columns, name)
 		}
 		if n.catalog.Sensitive(c.Table, c.Name) && !contains(ev.SensitiveColumns, name) {
-			ev.SensitiveColumns = append(ev.SensitiveColumns, strings.Clone(name))
+			ev.SensitiveColumns = append(ev.SensitiveColumns, name)
 		}
 	}
 	if res.Star {
@@ -68,10 +75,11 @@ func (n *Normalizer) statement(ev *event.Event, raw *Raw) {
 			// comments, so only application-side SQL logs show this.
 			setAttr(ev, AttrSQLComment, CommentAfterLiteral)
 		}
+		if ev.QueryTags == nil && len(tags) > 0 {
+			ev.QueryTags = tags // a new map: the event can own it
+			continue
+		}
 		for k, v := range tags {
-			if ev.QueryTags == nil {
-				ev.QueryTags = make(map[string]string, len(tags))
-			}
 			if _, ok := ev.QueryTags[k]; !ok {
 				ev.QueryTags[k] = v
 			}
@@ -119,7 +127,7 @@ func (n *Normalizer) binding(ev *event.Event, raw *Raw, b *sqlfp.Binding) {
 		op = event.OpWrite
 	}
 	ev.Values = append(ev.Values, event.Value{
-		Table: strings.Clone(b.Table), Column: strings.Clone(b.Column), Op: op, Class: string(class), Hash: n.hasher.Sum(v),
+		Table: b.Table, Column: b.Column, Op: op, Class: string(class), Hash: n.hasher.Sum(v),
 	})
 }
 
@@ -178,12 +186,32 @@ func (n *Normalizer) secrets(ev *event.Event, raw *Raw) {
 		n.unmarked = stmt // keep the grown buffer, never the caller's
 	}
 	scan("statement", stmt)
+	// The other fields are strings: copy each into one reused buffer
+	// instead of converting per field (Unmark copies only when there are
+	// markers).
 	for _, p := range raw.Placeholders {
-		scan("placeholder", []byte(Unmark(p)))
+		scan("placeholder", n.plainText(Unmark(p)))
 	}
-	scan("params", []byte(raw.Params))
-	scan("error_text", []byte(Unmark(raw.ErrorText)))
-	scan("message", []byte(Unmark(raw.Message)))
+	scan("params", n.plainText(raw.Params))
+	scan("error_text", n.plainText(Unmark(raw.ErrorText)))
+	scan("message", n.plainText(Unmark(raw.Message)))
+}
+
+// plainText returns a copy of s in the reused text buffer, valid until
+// the next call.
+func (n *Normalizer) plainText(s string) []byte {
+	n.text = append(n.text[:0], s...)
+	return n.text
+}
+
+// qualified returns table + "." + column, sharing the string of an equal
+// earlier name.
+func (n *Normalizer) qualified(table, column string) string {
+	b := append(n.text[:0], table...)
+	b = append(b, '.')
+	b = append(b, column...)
+	n.text = b
+	return n.names.get(b, maphash.Bytes(n.seed, b))
 }
 
 func contains(list []string, s string) bool {

@@ -27,6 +27,7 @@ var (
 type Hasher struct {
 	mac hash.Hash
 	sum []byte
+	buf []byte // SumString's copy of its argument
 }
 
 // NewHasher returns a Hasher for key. The key must be non-empty.
@@ -44,8 +45,9 @@ func (h *Hasher) Sum(v []byte) string {
 
 // SumString is Sum for a string.
 func (h *Hasher) SumString(v string) string {
+	h.buf = append(h.buf[:0], v...) // Write would make the conversion escape
 	h.mac.Reset()
-	h.mac.Write([]byte(v))
+	h.mac.Write(h.buf)
 	h.sum = h.mac.Sum(h.sum[:0])
 	return hex.EncodeToString(h.sum[:8])
 }

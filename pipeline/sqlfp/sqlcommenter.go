@@ -59,6 +59,11 @@ func splitPair(pair []byte) (key, value []byte, ok bool) {
 
 // unescapeTag normalizes one key or value; see ParseSQLCommenter.
 func unescapeTag(b []byte) string {
+	if bytes.IndexAny(b, `\%+`) < 0 {
+		// Nothing to replace or unescape: every step below would return
+		// its input unchanged.
+		return string(b)
+	}
 	s := strings.ReplaceAll(string(b), `\'`, `'`)
 	s = strings.ReplaceAll(s, "%%", "%")
 	s, err := url.QueryUnescape(s)

@@ -3,6 +3,7 @@ package crdbparse
 import (
 	"bytes"
 	"encoding/binary"
+	"hash/maphash"
 	"math"
 	"strings"
 
@@ -12,13 +13,21 @@ import (
 	"roachwatch/pipeline/parse"
 )
 
-// internMax bounds the intern table. Values are partly attacker-controlled
-// (user and application names), so the table is cleared when full rather
-// than allowed to grow.
+// The intern table is a fixed array of internSets sets of two slots,
+// indexed by a seeded hash: values are partly attacker-controlled (user
+// and application names), so it never grows, and a random seed keeps
+// anyone from choosing values that evict each other.
 const (
-	internMax    = 4096
+	internSets   = 512 // a power of two
 	internMaxLen = 64
 )
+
+// internTable holds interned strings, two per set; the newest value of a
+// set is in slot 0.
+type internTable struct {
+	seed  maphash.Seed
+	slots [internSets][2]string
+}
 
 // core is the state the json and crdb-v2 decoders share: the reused
 // fastjson parser, the Raw handed to the Normalizer, an intern table for
@@ -30,7 +39,7 @@ type core struct {
 	opts Options
 	p    fastjson.Parser
 	raw  parse.Raw
-	strs map[string]string
+	strs *internTable
 
 	// Per-event state, reset by begin.
 	ev         *event.Event
@@ -54,7 +63,7 @@ func newCore(n *parse.Normalizer, o Options) core {
 	if n == nil {
 		panic("crdbparse: nil Normalizer")
 	}
-	return core{n: n, h: n.Hasher(), opts: o.withDefaults(), strs: make(map[string]string, 256)}
+	return core{n: n, h: n.Hasher(), opts: o.withDefaults(), strs: &internTable{seed: maphash.MakeSeed()}}
 }
 
 // begin starts a new event. attrs is the expected number of Attrs
@@ -100,16 +109,18 @@ func (c *core) finish(entry []byte) {
 // intern returns b as a string, sharing the allocation of earlier equal
 // short values.
 func (c *core) intern(b []byte) string {
-	if s, ok := c.strs[string(b)]; ok {
-		return s
+	if len(b) == 0 || len(b) > internMaxLen {
+		return string(b)
+	}
+	set := &c.strs.slots[maphash.Bytes(c.strs.seed, b)&(internSets-1)]
+	if set[0] == string(b) {
+		return set[0]
+	}
+	if set[1] == string(b) {
+		return set[1]
 	}
 	s := string(b)
-	if len(b) <= internMaxLen {
-		if len(c.strs) >= internMax {
-			clear(c.strs)
-		}
-		c.strs[s] = s
-	}
+	set[1], set[0] = set[0], s
 	return s
 }
 

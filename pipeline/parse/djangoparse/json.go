@@ -186,8 +186,11 @@ func (d *jsonDecoder) extras(v, sqlV *fastjson.Value) extras {
 	if a := v.Get("async"); a != nil {
 		x.async = a.Type() == fastjson.TypeTrue || d.text(a) == "True"
 	}
-	if s, err := strconv.Atoi(d.text(v.Get("status_code"))); err == nil && s >= 100 && s < 600 {
-		x.status = s
+	if sc := v.Get("status_code"); sc != nil {
+		// Atoi("") fails anyway; skipping it saves its error allocation.
+		if s, err := strconv.Atoi(d.text(sc)); err == nil && s >= 100 && s < 600 {
+			x.status = s
+		}
 	}
 	x.method, x.path, x.query = parseRequestRepr(d.text(v.Get("request")))
 	x.excInfo = d.text(v.Get("exc_info"))

@@ -26,28 +26,19 @@ func TestSnapshotRestore(t *testing.T) {
 		t.Skip("uses the loggen corpus")
 	}
 	evs := loadCorpus(t).events
-	at := func(f float64) int { return int(float64(len(evs)) * f) }
-	for _, tc := range []struct {
-		name   string
-		cfg    func(*Config)
-		splits []int
-	}{
-		{"20%", nil, []int{at(0.2)}},
-		{"50%", nil, []int{at(0.5)}},
-		{"90%", nil, []int{at(0.9)}},
-		{"every 10%", nil, []int{at(0.1), at(0.2), at(0.3), at(0.4), at(0.5), at(0.6), at(0.7), at(0.8), at(0.9)}},
-		{"50%, one open incident, short window", func(c *Config) { c.MaxIncidents, c.Window = 1, 3600e9 }, []int{at(0.5)}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			cfg := DefaultConfig()
-			if tc.cfg != nil {
-				tc.cfg(&cfg)
-			}
-			cat := loggenCatalog()
-			newDet := func() detectorstest.Detector { return New(cfg, cat) }
-			require.Greater(t, detectorstest.SplitRunEqual(t, newDet, evs, tc.splits...), 20, "the corpus produces occurrences")
-		})
+	run := func(t *testing.T, cfg Config, at ...int) {
+		cat := loggenCatalog()
+		newDet := func() detectorstest.Detector { return New(cfg, cat) }
+		require.Greater(t, detectorstest.SplitRunEqual(t, newDet, evs, at...), 20, "the corpus produces occurrences")
 	}
+	for _, c := range detectorstest.StandardCuts(len(evs)) {
+		t.Run(c.Name, func(t *testing.T) { run(t, DefaultConfig(), c.At...) })
+	}
+	t.Run("50%, one open incident, short window", func(t *testing.T) {
+		cfg := DefaultConfig()
+		cfg.MaxIncidents, cfg.Window = 1, 3600e9
+		run(t, cfg, len(evs)/2)
+	})
 }
 
 // TestSnapshotDeterministic: the same state gives the same bytes, and a

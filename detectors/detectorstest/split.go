@@ -116,3 +116,26 @@ func SplitRunEqual(t testing.TB, newDetector func() Detector, evs []*event.Event
 	t.Logf("%d occurrences, final state %d bytes", len(whole.Occ), len(whole.Final))
 	return len(whole.Occ)
 }
+
+// Cut is one way of splitting a stream in the snapshot tests: the event
+// indexes at which the detector's state goes through Snapshot and Restore.
+type Cut struct {
+	Name string
+	At   []int
+}
+
+// StandardCuts are the cuts every Stateful detector is tested with over n
+// events: at 20 %, 50 % and 90 %, and at every 10 %.
+func StandardCuts(n int) []Cut {
+	at := func(f float64) int { return int(float64(n) * f) }
+	every := make([]int, 0, 9)
+	for i := 1; i <= 9; i++ {
+		every = append(every, at(float64(i)/10))
+	}
+	return []Cut{
+		{"20%", []int{at(0.2)}},
+		{"50%", []int{at(0.5)}},
+		{"90%", []int{at(0.9)}},
+		{"every 10%", every},
+	}
+}

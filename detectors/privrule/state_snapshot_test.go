@@ -30,24 +30,16 @@ func TestSnapshotRestore(t *testing.T) {
 		t.Skip("uses the loggen corpus")
 	}
 	evs := detectorstest.LoggenEvents(t)
-	at := func(f float64) int { return int(float64(len(evs)) * f) }
 	small := DefaultConfig()
 	small.MaxRecent = 16
-	for _, tc := range []struct {
-		name   string
-		cfg    Config
-		splits []int
-	}{
-		{"20%", DefaultConfig(), []int{at(0.2)}},
-		{"50%", DefaultConfig(), []int{at(0.5)}},
-		{"90%", DefaultConfig(), []int{at(0.9)}},
-		{"every 10%", DefaultConfig(), []int{at(0.1), at(0.2), at(0.3), at(0.4), at(0.5), at(0.6), at(0.7), at(0.8), at(0.9)}},
-		{"50%, small caps and eviction", small, []int{at(0.5)}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			require.Positive(t, requireSame(t, tc.cfg, evs, tc.splits...), "the corpus has escalations")
+	for _, c := range detectorstest.StandardCuts(len(evs)) {
+		t.Run(c.Name, func(t *testing.T) {
+			require.Positive(t, requireSame(t, DefaultConfig(), evs, c.At...), "the corpus has escalations")
 		})
 	}
+	t.Run("50%, small caps and eviction", func(t *testing.T) {
+		require.Positive(t, requireSame(t, small, evs, len(evs)/2), "the corpus has escalations")
+	})
 }
 
 // grants is a synthetic stream: escalations with their SQL_EXEC and

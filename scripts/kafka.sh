@@ -238,7 +238,12 @@ format_storage() {
   password=$(<"$RUN_DIR/password")
   mapfile -t opts < <(java_opts)
   # A cluster id is 16 random bytes in unpadded URL-safe base64; making it here saves a JVM start.
-  cluster_id=$(openssl rand -base64 16 | tr '+/' '-_' | tr -d '=\n')
+  # Like Kafka's Uuid.randomUuid, draw again when it starts with '-': the tool's argument parser
+  # would read such an id as an option ("--cluster-id: expected one argument", 1 run in 64).
+  cluster_id=-
+  while [[ $cluster_id == -* ]]; do
+    cluster_id=$(openssl rand -base64 16 | tr '+/' '-_' | tr -d '=\n')
+  done
   rm -rf "$RUN_DIR/data" "$RUN_DIR/logs"
   mkdir -p "$RUN_DIR/data" "$RUN_DIR/logs"
   if ! java "${opts[@]}" -Xmx256m -cp "$LIBS/*" kafka.tools.StorageTool format \

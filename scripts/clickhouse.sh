@@ -24,6 +24,13 @@
 #                       engine dir chdb/ (config.xml, data/, clickhouse-server.log)
 #   CH_HTTP_PORT        HTTP interface (default 18123)
 #   CH_TCP_PORT         native protocol (default 19000; 0 = do not listen)
+#   CH_TLS_NATIVE_PORT  native protocol over TLS (default 19440; 0 = off)
+#   CH_HTTPS_PORT       HTTP interface over TLS (default 18443; 0 = off)
+#                       TLS is terminated in front of the engine with a throwaway CA made here
+#                       ($ROACHWATCH_RUN/tls/ca.pem, certificate for localhost + 127.0.0.1);
+#                       clickhouse-local cannot start ClickHouse's own secure listeners.
+# Users: "default" (no password, as clickhouse-local has it), and "roachwatch" (read-write) and
+# "analyst" (read-only) with the password in $ROACHWATCH_RUN/password, new on every start.
 #   CH_START_TIMEOUT    seconds to wait for /ping (default 60)
 #   CH_LOG_LEVEL        server log level (default debug: every query with its timing)
 #   CH_MAX_MEMORY       max_server_memory_usage in bytes (default 4 GiB; the machine is shared)
@@ -38,6 +45,8 @@ readonly CH_PYTHON=${CH_PYTHON:-python3}
 readonly HOST=127.0.0.1
 readonly HTTP_PORT=${CH_HTTP_PORT:-18123}
 readonly TCP_PORT=${CH_TCP_PORT:-19000}
+readonly TLS_NATIVE_PORT=${CH_TLS_NATIVE_PORT:-19440}
+readonly HTTPS_PORT=${CH_HTTPS_PORT:-18443}
 readonly START_TIMEOUT=${CH_START_TIMEOUT:-60}
 readonly LOG_LEVEL=${CH_LOG_LEVEL:-debug}
 readonly MAX_MEMORY=${CH_MAX_MEMORY:-4294967296}
@@ -51,6 +60,7 @@ readonly RUN_DIR=${ROACHWATCH_RUN:-/tmp/roachwatch-ch}
 readonly ENGINE_DIR="$RUN_DIR/chdb"
 readonly PID_FILE="$RUN_DIR/clickhouse.pid"
 readonly LOG_FILE="$RUN_DIR/clickhouse.log"
+readonly TLS_DIR="$RUN_DIR/tls"
 
 log() { printf 'clickhouse.sh: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -109,8 +119,37 @@ ensure_venv() {
 	[[ $have == "$CHDB_CORE_VERSION" ]] || die "chdb-core $CHDB_CORE_VERSION did not install (have '${have:-none}')"
 }
 
+tls_on() { ((TLS_NATIVE_PORT != 0 || HTTPS_PORT != 0)); }
+
+# make_certs: a throwaway CA and a server certificate for localhost and 127.0.0.1, kept while
+# they are valid for another day (the tests read the CA from $TLS_DIR/ca.pem).
+make_certs() {
+	tls_on || return 0
+	if [[ -s $TLS_DIR/server.pem && -s $TLS_DIR/ca.pem ]] &&
+		openssl x509 -checkend 86400 -noout -in "$TLS_DIR/server.pem" >/dev/null 2>&1; then
+		return 0
+	fi
+	command -v openssl >/dev/null || die "openssl not found (Debian: apt-get install openssl)"
+	rm -rf "$TLS_DIR"
+	mkdir -p "$TLS_DIR"
+	(
+		cd "$TLS_DIR"
+		umask 077
+		openssl req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+			-keyout ca.key -out ca.pem -days 30 -subj "/CN=roachwatch test ClickHouse CA" 2>/dev/null
+		openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 \
+			-keyout server.key -out server.csr -subj "/CN=localhost" 2>/dev/null
+		printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >server.ext
+		openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+			-out server.pem -days 30 -extfile server.ext 2>/dev/null
+		chmod 644 ca.pem server.pem
+	) || die "making the TLS certificates in $TLS_DIR failed"
+}
+
 launch() {
 	mkdir -p "$RUN_DIR"
+	# The password of the users roachwatch (read-write) and analyst (read-only); new every start.
+	(umask 077 && openssl rand -hex 16 >"$RUN_DIR/password")
 	if [[ ${CH_KEEP_DATA:-0} != 1 ]]; then
 		rm -rf "$ENGINE_DIR/data" "$ENGINE_DIR/clickhouse-server.log"
 	fi
@@ -120,6 +159,9 @@ launch() {
 	setsid nohup "$VPY" "$SERVER_PY" \
 		--run-dir "$ENGINE_DIR" --host "$HOST" --http-port "$HTTP_PORT" --tcp-port "$TCP_PORT" \
 		--log-level "$LOG_LEVEL" --max-memory "$MAX_MEMORY" \
+		--tls-native-port "$TLS_NATIVE_PORT" --https-port "$HTTPS_PORT" \
+		--tls-cert "$TLS_DIR/server.pem" --tls-key "$TLS_DIR/server.key" \
+		--password-file "$RUN_DIR/password" \
 		>>"$LOG_FILE" 2>&1 </dev/null &
 	echo $! >"$PID_FILE"
 }
@@ -165,9 +207,12 @@ cmd_start() {
 	fi
 	port_free "$HTTP_PORT"
 	port_free "$TCP_PORT"
+	port_free "$TLS_NATIVE_PORT"
+	port_free "$HTTPS_PORT"
 	local t0
 	t0=$(now_ms)
 	step "venv (chdb-core $CHDB_CORE_VERSION)" ensure_venv
+	step "certs" make_certs
 	step "launch" launch
 	step "wait for /ping" wait_ready
 	local version
@@ -216,6 +261,13 @@ cmd_env() {
 	if ((TCP_PORT != 0)); then
 		printf 'export ROACHWATCH_TEST_CLICKHOUSE_NATIVE=%s:%s\n' "$HOST" "$TCP_PORT"
 	fi
+	printf 'export ROACHWATCH_TEST_CLICKHOUSE_PASSWORD_FILE=%s\n' "$RUN_DIR/password"
+	if tls_on; then
+		printf 'export ROACHWATCH_TEST_CLICKHOUSE_CA=%s\n' "$TLS_DIR/ca.pem"
+		((TLS_NATIVE_PORT != 0)) && printf 'export ROACHWATCH_TEST_CLICKHOUSE_TLS_NATIVE=localhost:%s\n' "$TLS_NATIVE_PORT"
+		((HTTPS_PORT != 0)) && printf 'export ROACHWATCH_TEST_CLICKHOUSE_HTTPS=localhost:%s\n' "$HTTPS_PORT"
+	fi
+	return 0
 }
 
 case ${1:-} in

@@ -50,11 +50,17 @@ func newViper() *viper.Viper {
 	v.SetConfigType("yaml")
 	v.SetEnvPrefix(EnvPrefix)
 	v.SetEnvKeyReplacer(strings.NewReplacer(".", "_"))
-	v.AutomaticEnv()
 	// Every key must be known before Unmarshal, or env-only overrides are
-	// silently dropped (spf13/viper#761).
+	// silently dropped (spf13/viper#761). Each leaf key is bound to its
+	// variable (run.progress: ROACHWATCH_RUN_PROGRESS) instead of
+	// AutomaticEnv, under which a variable named like a section
+	// (ROACHWATCH_RUN, used by our scripts for their run directory) shadows
+	// every key under it.
 	for _, kv := range flatten(Default()) {
 		v.SetDefault(kv.key, kv.value)
+		if err := v.BindEnv(kv.key); err != nil {
+			panic(err) // only for an empty key: a programming error
+		}
 	}
 	return v
 }

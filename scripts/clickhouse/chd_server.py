@@ -22,6 +22,7 @@ Usage (scripts/clickhouse.sh does this for you):
 """
 
 import argparse
+import hashlib
 import os
 import signal
 import sys
@@ -66,6 +67,11 @@ def write_config(args, data_dir):
         "    </query_log>\n"
         "{mem}"
         "    <timezone>UTC</timezone>\n"
+        "    <user_directories>\n"
+        "        <users_xml><path>{users}</path></users_xml>\n"
+
+        "    </user_directories>\n"
+
         "</clickhouse>\n"
     ).format(
         host=escape(args.host),
@@ -76,7 +82,47 @@ def write_config(args, data_dir):
         logfile=escape(os.path.join(args.run_dir, "clickhouse-server.log")),
         maxq=args.max_concurrent_queries,
         mem=mem,
+        users=escape(os.path.join(args.run_dir, "users.xml")),
     )
+    # clickhouse-local only reads users from XML (CREATE USER finds no writable storage), so
+    # the users are here: the password-less "default" of clickhouse-local, and, with
+    # --password-file, "roachwatch" (read-write) and "analyst" (read-only: readonly=2 lets it
+    # set query settings but not write or change anything) with that password.
+    pw_users = ""
+    if args.password_file:
+        with open(args.password_file) as f:
+            digest = hashlib.sha256(f.read().strip().encode()).hexdigest()
+        for name, profile in (("roachwatch", "default"), ("analyst", "analyst")):
+            pw_users += (
+                "        <{n}>\n"
+                "            <password_sha256_hex>{d}</password_sha256_hex>\n"
+                "            <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>\n"
+                "            <profile>{p}</profile>\n"
+                "            <quota>default</quota>\n"
+                "        </{n}>\n"
+            ).format(n=name, d=digest, p=profile)
+    users = (
+        "<clickhouse>\n"
+        "    <!-- written by scripts/clickhouse/chd_server.py -->\n"
+        "    <profiles>\n"
+        "        <default/>\n"
+        "        <analyst><readonly>2</readonly></analyst>\n"
+        "    </profiles>\n"
+        "    <quotas><default/></quotas>\n"
+        "    <users>\n"
+        "        <default>\n"
+        "            <password></password>\n"
+        "            <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>\n"
+        "            <profile>default</profile>\n"
+        "            <quota>default</quota>\n"
+        "        </default>\n"
+        "{pw_users}"
+        "    </users>\n"
+        "</clickhouse>\n"
+    ).format(pw_users=pw_users)
+    with open(os.path.join(args.run_dir, "users.xml.tmp"), "w") as f:
+        f.write(users)
+    os.replace(os.path.join(args.run_dir, "users.xml.tmp"), os.path.join(args.run_dir, "users.xml"))
     path = os.path.join(args.run_dir, "config.xml")
     with open(path + ".tmp", "w") as f:
         f.write(xml)
@@ -156,6 +202,83 @@ def kill_keepalive(args):
         return False
 
 
+class TLSFront:
+    """A TLS listener in front of one of the engine's plaintext listeners.
+
+    clickhouse-local cannot start ClickHouse's own secure listeners (``SYSTEM START LISTEN
+    TCP SECURE`` answers "supports only TCP and HTTP listeners"), so TLS is terminated here
+    and the bytes are relayed unchanged to the plaintext port on loopback. Clients therefore
+    do a real TLS handshake (certificate chain, host name, protocol version) and then speak
+    the real server's native or HTTP protocol through it.
+    """
+
+    def __init__(self, name, host, port, backend_port, cert, key):
+        import socket
+        import ssl
+
+        self.name, self.host, self.port, self.backend = name, host, port, (host, backend_port)
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        self.ctx.load_cert_chain(cert, key)
+        self.sock = socket.create_server((host, port), reuse_port=False)
+        self.sock.settimeout(0.5)
+        self.closed = threading.Event()
+
+    def serve(self):
+        while not self.closed.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            threading.Thread(target=self.handle, args=(conn,), daemon=True).start()
+
+    def handle(self, raw):
+        import socket
+
+        try:
+            raw.settimeout(30)
+            tls = self.ctx.wrap_socket(raw, server_side=True)
+        except OSError as e:  # a failed handshake is the client's business (wrong CA, old TLS)
+            log("%s: handshake failed: %s" % (self.name, e))
+            raw.close()
+            return
+        tls.settimeout(None)
+        try:
+            up = socket.create_connection(self.backend, timeout=10)
+            up.settimeout(None)
+        except OSError as e:
+            log("%s: backend %s:%d: %s" % (self.name, self.backend[0], self.backend[1], e))
+            tls.close()
+            return
+
+        def pump(src, dst):
+            try:
+                while True:
+                    b = src.recv(65536)
+                    if not b:
+                        break
+                    dst.sendall(b)
+            except OSError:
+                pass
+            finally:
+                for s in (src, dst):
+                    try:
+                        s.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+
+        t = threading.Thread(target=pump, args=(up, tls), daemon=True)
+        t.start()
+        pump(tls, up)
+        t.join()
+        tls.close()
+        up.close()
+
+    def close(self):
+        self.closed.set()
+        self.sock.close()
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--run-dir", required=True, help="working dir: config.xml, data/, server log")
@@ -166,12 +289,21 @@ def main():
     p.add_argument("--log-level", default="debug", help="ClickHouse server log level")
     p.add_argument("--max-memory", type=int, default=4 << 30, help="max_server_memory_usage bytes, 0 = default")
     p.add_argument("--max-concurrent-queries", type=int, default=64)
+    p.add_argument("--password-file", default="", help="password of the users roachwatch and analyst")
+    p.add_argument("--tls-cert", default="", help="server certificate (PEM) for the TLS ports")
+    p.add_argument("--tls-key", default="", help="its private key (PEM)")
+    p.add_argument("--tls-native-port", type=int, default=0, help="native protocol over TLS, 0 = off")
+    p.add_argument("--https-port", type=int, default=0, help="HTTP interface over TLS, 0 = off")
     args = p.parse_args()
 
     if args.host not in ("127.0.0.1", "::1", "localhost"):
         p.error("--host must be a loopback address")
     if args.http_port <= 0:
         p.error("--http-port is required (stop goes through it)")
+    if (args.tls_native_port > 0 or args.https_port > 0) and not (args.tls_cert and args.tls_key):
+        p.error("--tls-native-port/--https-port need --tls-cert and --tls-key")
+    if args.tls_native_port > 0 and args.tcp_port <= 0:
+        p.error("--tls-native-port relays to the native port: set --tcp-port")
 
     args.run_dir = os.path.abspath(args.run_dir)
     os.makedirs(args.run_dir, exist_ok=True)
@@ -207,7 +339,15 @@ def main():
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    fronts = []
+    for name, port, backend in (("tls-native", args.tls_native_port, args.tcp_port),
+                                ("https", args.https_port, args.http_port)):
+        if port > 0:
+            fronts.append(TLSFront(name, args.host, port, backend, args.tls_cert, args.tls_key))
+            log("%s: TLS on %s:%d relays to %s:%d" % (name, args.host, port, args.host, backend))
     worker.start()
+    for f in fronts:
+        threading.Thread(target=f.serve, name=f.name, daemon=True).start()
 
     while worker.is_alive() and not stopping.is_set():
         worker.join(0.5)

@@ -40,6 +40,15 @@ const (
 	VarHTTP = "ROACHWATCH_TEST_CLICKHOUSE"
 	// VarNative is host:port of the native protocol listener (optional).
 	VarNative = "ROACHWATCH_TEST_CLICKHOUSE_NATIVE"
+	// VarTLSNative is host:port of the native protocol over TLS (optional).
+	VarTLSNative = "ROACHWATCH_TEST_CLICKHOUSE_TLS_NATIVE"
+	// VarHTTPS is host:port of the HTTP interface over TLS (optional).
+	VarHTTPS = "ROACHWATCH_TEST_CLICKHOUSE_HTTPS"
+	// VarCA is the PEM file of the CA that signed the TLS ports' certificate.
+	VarCA = "ROACHWATCH_TEST_CLICKHOUSE_CA"
+	// VarPasswordFile holds the password of the users "roachwatch"
+	// (read-write) and "analyst" (read-only).
+	VarPasswordFile = "ROACHWATCH_TEST_CLICKHOUSE_PASSWORD_FILE"
 	// VarRequire set to 1 turns a missing server from a skip into a failure.
 	VarRequire = "ROACHWATCH_REQUIRE_CLICKHOUSE"
 )
@@ -62,6 +71,45 @@ type Env struct {
 	HTTPURL    string // base URL of the HTTP interface (scheme://host:port)
 	HTTPAddr   string // host:port of the HTTP interface
 	NativeAddr string // host:port of the native protocol, "" if not served
+	// The TLS ports ("" if not served) and the CA that signed their
+	// certificate (for localhost and 127.0.0.1).
+	TLSNativeAddr, HTTPSAddr, CAFile string
+	// PasswordFile holds the password of the users "roachwatch"
+	// (read-write) and "analyst" (read-only); "" if the server has none.
+	PasswordFile string
+}
+
+// Password returns the password of the users "roachwatch" and "analyst",
+// skipping the test when the server has none (or failing it with
+// ROACHWATCH_REQUIRE_CLICKHOUSE=1).
+func (e Env) Password(t testing.TB) string {
+	t.Helper()
+	if e.PasswordFile == "" {
+		msg := fmt.Sprintf("clickhouse test needs the users with a password: %s is unset; run `%s`", VarPasswordFile, startHint)
+		if os.Getenv(VarRequire) == "1" {
+			t.Fatalf("%s (failing, not skipping, because %s=1)", msg, VarRequire)
+		}
+		t.Skip(msg)
+	}
+	b, err := os.ReadFile(e.PasswordFile)
+	if err != nil {
+		t.Fatalf("clickhouse test password: %v", err)
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// TLS returns the TLS ports and the CA file, skipping the test when the
+// server has none (or failing it with ROACHWATCH_REQUIRE_CLICKHOUSE=1).
+func (e Env) TLS(t testing.TB) (native, https, caFile string) {
+	t.Helper()
+	if e.TLSNativeAddr == "" || e.HTTPSAddr == "" || e.CAFile == "" {
+		msg := fmt.Sprintf("clickhouse TLS test needs %s, %s and %s; run `%s`", VarTLSNative, VarHTTPS, VarCA, startHint)
+		if os.Getenv(VarRequire) == "1" {
+			t.Fatalf("%s (failing, not skipping, because %s=1)", msg, VarRequire)
+		}
+		t.Skip(msg)
+	}
+	return e.TLSNativeAddr, e.HTTPSAddr, e.CAFile
 }
 
 // FromEnviron reads Env from the process environment. It reports whether
@@ -72,7 +120,25 @@ func FromEnviron() (Env, bool, error) {
 		return Env{}, false, nil
 	}
 	e, err := parse(raw, strings.TrimSpace(os.Getenv(VarNative)))
-	return e, true, err
+	if err != nil {
+		return e, true, err
+	}
+	for _, v := range []struct {
+		name string
+		dst  *string
+	}{{VarTLSNative, &e.TLSNativeAddr}, {VarHTTPS, &e.HTTPSAddr}} {
+		a := strings.TrimSpace(os.Getenv(v.name))
+		if a == "" {
+			continue
+		}
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			return e, true, fmt.Errorf("%s=%q: want host:port: %w", v.name, a, err)
+		}
+		*v.dst = a
+	}
+	e.CAFile = strings.TrimSpace(os.Getenv(VarCA))
+	e.PasswordFile = strings.TrimSpace(os.Getenv(VarPasswordFile))
+	return e, true, nil
 }
 
 func parse(httpURL, native string) (Env, error) {

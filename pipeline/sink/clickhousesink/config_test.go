@@ -3,11 +3,14 @@ package clickhousesink
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"syscall"
 	"testing"
 	"time"
@@ -93,7 +96,7 @@ func TestIsTransient(t *testing.T) {
 		want bool
 	}{
 		{"timeout exceeded", &clickhouse.Exception{Code: 159}, true},
-		{"readonly", &clickhouse.Exception{Code: 164}, true},
+		{"readonly user (a permission, not a state)", &clickhouse.Exception{Code: 164}, false},
 		{"too many queries", &clickhouse.Exception{Code: 202}, true},
 		{"socket timeout", &clickhouse.Exception{Code: 209}, true},
 		{"network error", &clickhouse.Exception{Code: 210}, true},
@@ -109,6 +112,9 @@ func TestIsTransient(t *testing.T) {
 		{"eof", io.ErrUnexpectedEOF, true},
 		{"canceled", context.Canceled, false},
 		{"conversion", errors.New("clickhouse [Append]: converting string to UInt64 is unsupported"), false},
+		// url.Error is a net.Error: a certificate failure over HTTP must not look like one.
+		{"unknown CA over HTTP", &url.Error{Op: "Post", URL: "https://ch:8443", Err: &tls.CertificateVerificationError{Err: x509.UnknownAuthorityError{}}}, false},
+		{"host name over native", &net.OpError{Op: "remote error", Err: x509.HostnameError{Host: "ch"}}, false},
 	}
 	for _, tc := range cases {
 		require.Equal(t, tc.want, IsTransient(tc.err), tc.name)

@@ -77,7 +77,7 @@ func newScratchServer(t *testing.T) *scratchServer {
 	_, file, _, _ := runtime.Caller(0)
 	root := filepath.Join(filepath.Dir(file), "..", "..", "..")
 	s := &scratchServer{t: t, script: filepath.Join(root, "scripts", "clickhouse.sh"), envs: []string{
-		"ROACHWATCH_RUN=" + t.TempDir(), "CH_HTTP_PORT=18263", "CH_TCP_PORT=19163",
+		"ROACHWATCH_RUN=" + t.TempDir(), "CH_HTTP_PORT=18263", "CH_TCP_PORT=19163", "CH_TLS_NATIVE_PORT=0", "CH_HTTPS_PORT=0",
 		"CH_KEEP_DATA=1", "CH_MAX_MEMORY=1073741824", "CH_LOG_LEVEL=information",
 	}}
 	s.run("start")

@@ -8,7 +8,7 @@
 // PrepareBatch with explicit column lists, appended column by column. A
 // call returns nil only when every row is in ClickHouse; it never
 // acknowledges part of a batch. Transient failures (network, timeouts,
-// overload, exception codes such as 159, 164, 202, 209, 210, 252, 425) are
+// overload, exception codes such as 159, 202, 209, 210, 252, 425) are
 // retried with exponential backoff and jitter up to Config.MaxRetries;
 // permanent ones (ErrPermanent: syntax, unknown table or column, type
 // mismatch, bad credentials) return at once with the statement's context.

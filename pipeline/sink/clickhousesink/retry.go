@@ -2,6 +2,8 @@ package clickhousesink
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -29,7 +31,6 @@ var ErrRetriesExhausted = errors.New("clickhousesink: retries exhausted")
 var transientCodes = map[int32]string{
 	3:   "UNEXPECTED_END_OF_FILE",
 	159: "TIMEOUT_EXCEEDED",
-	164: "READONLY",
 	202: "TOO_MANY_SIMULTANEOUS_QUERIES",
 	203: "NO_FREE_CONNECTION",
 	209: "SOCKET_TIMEOUT",
@@ -59,6 +60,9 @@ func IsTransient(err error) bool {
 		_, ok := transientCodes[ex.Code]
 		return ok
 	}
+	if isTLSVerification(err) {
+		return false
+	}
 	var ne net.Error
 	if errors.As(err, &ne) {
 		return true
@@ -76,6 +80,19 @@ func IsTransient(err error) bool {
 		}
 	}
 	return false
+}
+
+// isTLSVerification reports whether err is a failed certificate check (wrong
+// CA, host name, expiry): retrying cannot fix it, and the HTTP transport
+// would otherwise pass it off as a network error (url.Error is a net.Error).
+func isTLSVerification(err error) bool {
+	var (
+		verr *tls.CertificateVerificationError
+		uerr x509.UnknownAuthorityError
+		herr x509.HostnameError
+		cerr x509.CertificateInvalidError
+	)
+	return errors.As(err, &verr) || errors.As(err, &uerr) || errors.As(err, &herr) || errors.As(err, &cerr)
 }
 
 // backoff returns the wait before retry n (0-based): RetryBackoff doubled

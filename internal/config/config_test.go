@@ -30,6 +30,7 @@ func TestBadConfigs(t *testing.T) {
 		"bad_column.bad.yaml":        `catalog.columns: "ssn" must be table.column`,
 		"bad_alert_route.bad.yaml":   `alerts.routes[0].kind: "pager" is not one of`,
 		"alert_topic_clash.bad.yaml": "alerts.routes[0].topic: roachwatch.alerts is kafka.topics.alerts",
+		"bad_partition_key.bad.yaml": `kafka.producer.partition_key: "user" is not one of principal, cluster`,
 	}
 	files, err := filepath.Glob("testdata/*.bad.yaml")
 	require.NoError(t, err)

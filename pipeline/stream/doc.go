@@ -10,11 +10,13 @@
 // group never auto-commits), decodes events, puts them back in event-time
 // order in a bounded per-partition Reorder buffer (watermark = max event
 // time - stream.reorder_lateness) and feeds them to the partition's own
-// detectors.Engine. Events of one principal share a partition (the message
-// key is cluster/principal), so per-principal state is complete in one
-// engine; state that spans principals (spraying by address, cluster-wide
-// silence) is split across partitions — see the package tests for which
-// rules that changes.
+// detectors.Engine. What shares a partition is ingest's choice
+// (kafka.producer.partition_key): with principal (the default, key
+// cluster/principal) the events of one principal do, so per-principal
+// state is complete in one engine but state that spans principals
+// (spraying by address, cluster-wide silence) is split across partitions —
+// see the package tests for which rules that changes; with cluster every
+// event of a cluster does, and the findings are the embedded run's.
 //
 // Messages are grouped into batches of kafka.consumer.batch_size or
 // whatever arrived within kafka.consumer.batch_timeout: the batch's events

@@ -148,14 +148,6 @@ func lastVersions(fs []detectors.Finding) map[string]detectors.Finding {
 	return out
 }
 
-func byID(fs []detectors.Finding) map[string]detectors.Finding {
-	out := map[string]detectors.Finding{}
-	for _, f := range fs {
-		out[f.ID] = f
-	}
-	return out
-}
-
 func jsonOf(t *testing.T, m map[string]detectors.Finding) string {
 	ids := make([]string, 0, len(m))
 	for id := range m {

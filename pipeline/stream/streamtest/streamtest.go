@@ -1,7 +1,7 @@
 // Package streamtest holds helpers for streaming tests and benchmarks:
 // put loggen output on a Kafka topic exactly as `ingest import` does (the
-// embedded runner's event-time order, key = cluster/principal, RequireAll)
-// and compute the embedded run's findings over the same events.
+// embedded runner's event-time order, key = kafka.producer.partition_key,
+// RequireAll) and compute the embedded run's findings over the same events.
 package streamtest
 
 import (
@@ -64,7 +64,8 @@ func Embedded(cfg config.Config, evs []event.Event) ([]detectors.Finding, error)
 }
 
 // Produce writes evs to topic in order, synchronously with RequireAll,
-// keyed like ingest (kafkatransport.Key), in calls of chunk messages.
+// keyed like ingest (kafkatransport.KeyFor kc.Producer.PartitionKey), in
+// calls of chunk messages.
 // Each message's timestamp is its produce time (the start of end-to-end
 // latency).
 func Produce(ctx context.Context, kc kafkatransport.Config, topic string, evs []event.Event, chunk int) error {
@@ -91,7 +92,7 @@ func Produce(ctx context.Context, kc kafkatransport.Config, topic string, evs []
 		return nil
 	}
 	for i := range evs {
-		m, err := kafkatransport.Encode(&evs[i])
+		m, err := kafkatransport.EncodeKeyed(&evs[i], kc.Producer.PartitionKey)
 		if err != nil {
 			return err
 		}

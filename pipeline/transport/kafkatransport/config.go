@@ -69,6 +69,7 @@ type ProducerConfig struct {
 	MaxMessageBytes int           `mapstructure:"max_message_bytes"`
 	WriteTimeout    time.Duration `mapstructure:"write_timeout"`
 	MaxInFlight     int           `mapstructure:"max_in_flight"` // concurrent WriteMessages calls
+	PartitionKey    string        `mapstructure:"partition_key"` // message key of events: principal or cluster (PartitionKeys)
 }
 
 // ConsumerConfig tunes analyze's consumer group.
@@ -95,7 +96,8 @@ func DefaultConfig() Config {
 			State: "roachwatch.state", Partitions: 6, ReplicationFactor: 3, Create: true},
 		TLS: TLSConfig{Enabled: true},
 		Producer: ProducerConfig{BatchSize: 5000, BatchBytes: 16 << 20, BatchTimeout: 50 * time.Millisecond,
-			Compression: "zstd", MaxMessageBytes: 16 << 20, WriteTimeout: 30 * time.Second, MaxInFlight: 4},
+			Compression: "zstd", MaxMessageBytes: 16 << 20, WriteTimeout: 30 * time.Second, MaxInFlight: 4,
+			PartitionKey: PartitionKeyPrincipal},
 		Consumer: ConsumerConfig{GroupID: "roachwatch-analyze", MinBytes: 1, MaxBytes: 32 << 20, MaxWait: 250 * time.Millisecond,
 			BatchSize: 10000, BatchTimeout: 500 * time.Millisecond, MaxInFlight: 4,
 			SessionTimeout: 10 * time.Second, RebalanceTimeout: 10 * time.Second, HeartbeatInterval: time.Second},
@@ -149,6 +151,9 @@ func (c Config) Validate() error {
 	}
 	if c.Producer.MaxInFlight < 1 {
 		errs = append(errs, fmt.Errorf("kafka.producer.max_in_flight: must be at least 1, got %d", c.Producer.MaxInFlight))
+	}
+	if !slices.Contains(PartitionKeys, c.Producer.PartitionKey) {
+		errs = append(errs, fmt.Errorf("kafka.producer.partition_key: %q is not one of %s", c.Producer.PartitionKey, strings.Join(PartitionKeys, ", ")))
 	}
 	if c.Producer.BatchBytes < int64(c.Producer.MaxMessageBytes) {
 		errs = append(errs, errors.New("kafka.producer.batch_bytes: must be at least kafka.producer.max_message_bytes, or large events cannot be sent"))

@@ -45,13 +45,14 @@ type Encoder struct {
 	MaxMessageBytes int
 	HashKey         []byte // HMAC key for line hashes (the redaction key)
 	KeepRaw         bool   // put the raw line into DLQ records
+	PartitionKey    string // kafka.producer.partition_key: principal ("" too) or cluster
 }
 
 // Event encodes ev for the events topic. An event whose message would
 // exceed MaxMessageBytes becomes a too_large DLQ record instead; the second
 // result is false then.
 func (e *Encoder) Event(ev *event.Event, source string) (kafka.Message, bool, error) {
-	m, err := Encode(ev)
+	m, err := EncodeKeyed(ev, e.PartitionKey)
 	if err != nil {
 		return kafka.Message{}, false, err
 	}

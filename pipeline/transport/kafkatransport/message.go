@@ -35,14 +35,56 @@ func Key(ev *event.Event) []byte {
 	return []byte(ev.Cluster + "/" + p)
 }
 
-// Encode turns an event into a Kafka message (JSON value).
+// Partition keys: the values of kafka.producer.partition_key, which picks
+// the message key of events and so what shares a partition (and a
+// detector engine in analyze).
+const (
+	// PartitionKeyPrincipal keys by cluster + principal (Key): the default.
+	// Per-principal state is complete in one partition and analyze scales
+	// out over all partitions, but state that spans principals (spraying
+	// from one address over many users, cluster-wide audit silence, the
+	// anomaly warm-up) is split across partitions.
+	PartitionKeyPrincipal = "principal"
+	// PartitionKeyCluster keys by cluster alone (ClusterKey): every event
+	// of a cluster is in one partition, so every rule sees what the
+	// embedded run sees; parallelism is only across clusters.
+	PartitionKeyCluster = "cluster"
+)
+
+// PartitionKeys lists the valid kafka.producer.partition_key values.
+var PartitionKeys = []string{PartitionKeyPrincipal, PartitionKeyCluster}
+
+// ClusterKey returns the message key of an event under partition_key
+// cluster: the cluster followed by "/" (the prefix of Key), never empty,
+// so events without a cluster id (Django's) share one partition too.
+func ClusterKey(ev *event.Event) []byte {
+	return []byte(ev.Cluster + "/")
+}
+
+// KeyFor returns the message key of ev under partitionKey (one of
+// PartitionKeys; "" means principal).
+func KeyFor(partitionKey string, ev *event.Event) []byte {
+	if partitionKey == PartitionKeyCluster {
+		return ClusterKey(ev)
+	}
+	return Key(ev)
+}
+
+// Encode turns an event into a Kafka message (JSON value), keyed by
+// principal (Key).
 func Encode(ev *event.Event) (kafka.Message, error) {
+	return EncodeKeyed(ev, PartitionKeyPrincipal)
+}
+
+// EncodeKeyed turns an event into a Kafka message (JSON value), keyed as
+// partitionKey says (KeyFor).
+func EncodeKeyed(ev *event.Event, partitionKey string) (kafka.Message, error) {
 	v, err := json.Marshal(ev)
 	if err != nil {
 		return kafka.Message{}, fmt.Errorf("encoding event %s: %w", ev.ID, err)
 	}
 	return kafka.Message{
-		Key:   Key(ev),
+		Key:   KeyFor(partitionKey, ev),
 		Value: v,
 		Headers: []kafka.Header{
 			{Key: HeaderVersion, Value: []byte(strconv.Itoa(ev.V))},

@@ -46,3 +46,50 @@ func TestDecodeRejectsOtherSchemaVersions(t *testing.T) {
 	m.Headers[0].Value = []byte("99")
 	require.ErrorContains(t, Decode(m, &ev), "schema version 99")
 }
+
+// partition_key principal keeps the key ingest has always written
+// (cluster/principal, falling back to address, session, node); cluster
+// keys by cluster alone, never empty.
+func TestPartitionKeys(t *testing.T) {
+	evs := []event.Event{
+		{Cluster: "c1", User: "alice", ClientAddr: "10.0.0.1", SessionID: "s1", Node: "1"},
+		{Cluster: "c1", ClientAddr: "10.0.0.1", SessionID: "s1", Node: "1"},
+		{Cluster: "c1", SessionID: "s1", Node: "1"},
+		{Cluster: "c1", Node: "1"},
+		{User: "bob", Source: "django"},
+	}
+	wantPrincipal := []string{"c1/alice", "c1/addr:10.0.0.1", "c1/session:s1", "c1/node:1", "/bob"}
+	wantCluster := []string{"c1/", "c1/", "c1/", "c1/", "/"}
+	enc := map[string]*Encoder{}
+	for _, pk := range append([]string{""}, PartitionKeys...) {
+		enc[pk] = &Encoder{Topics: DefaultConfig().Topics, MaxMessageBytes: 1 << 20, PartitionKey: pk}
+	}
+	for i := range evs {
+		evs[i].V, evs[i].ID = event.SchemaVersion, "e"
+		require.Equal(t, wantPrincipal[i], string(Key(&evs[i])))
+		require.Equal(t, wantCluster[i], string(ClusterKey(&evs[i])))
+		m, err := Encode(&evs[i])
+		require.NoError(t, err)
+		require.Equal(t, wantPrincipal[i], string(m.Key), "Encode keys by principal")
+		for pk, e := range enc {
+			m, ok, err := e.Event(&evs[i], "crdb")
+			require.NoError(t, err)
+			require.True(t, ok)
+			want := wantPrincipal[i]
+			if pk == PartitionKeyCluster {
+				want = wantCluster[i]
+			}
+			require.Equal(t, want, string(m.Key), "partition_key %q, event %d", pk, i)
+		}
+	}
+}
+
+func TestPartitionKeyValidated(t *testing.T) {
+	c := DefaultConfig()
+	require.Equal(t, PartitionKeyPrincipal, c.Producer.PartitionKey)
+	require.NoError(t, c.Validate())
+	c.Producer.PartitionKey = PartitionKeyCluster
+	require.NoError(t, c.Validate())
+	c.Producer.PartitionKey = "user"
+	require.EqualError(t, c.Validate(), `kafka.producer.partition_key: "user" is not one of principal, cluster`)
+}

@@ -30,7 +30,9 @@ func newImportCmd() *cobra.Command {
 		Long: `Reads every file once through the embedded runner (files decoded in parallel, events merged
 by event time) and produces the events to kafka.topics.events; exits 0 once Kafka acknowledged
 everything. No checkpoints: run it again and the deterministic event ids make the replay harmless.
-Parse errors are counted and reported at the end.`,
+Lines that cannot be parsed go to kafka.topics.dlq with the same record as ingest run (reason,
+position, keyed hash of the line, never the line itself unless redaction.keep_raw), and are
+counted in the summary at the end. Files of unknown format are skipped and listed in the summary.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := cli.LoadConfig(cmd)
@@ -84,20 +86,17 @@ func runImport(ctx context.Context, cfg config.Config, files []source.File, cmd 
 			if len(msgs) == 0 {
 				return nil
 			}
-			if err := c.ship.acquire(hard); err != nil {
+			if err := c.ship.handOff(hard, kout, msgs); err != nil {
 				return err
-			}
-			select {
-			case kout <- kafkatransport.Batch{Msgs: msgs, Done: c.ship.release}:
-			case <-hard.Done():
-				return hard.Err()
 			}
 			msgs = make([]kafka.Message, 0, batchN)
 			return nil
 		}
+		rejects := newRejectFeed(c.ship, files, hard, kout, batchN)
 		err := runner.Run(ctx, runner.Options{
 			Files: files, Format: cfg.Input.Format, Formats: c.dec.Formats, MaxLineBytes: cfg.Input.MaxLineBytes,
 			NewNormalizer: c.dec.Normalizer, Workers: runtime.GOMAXPROCS(0), IngestTime: start.UnixNano(), Log: c.log,
+			OnError: rejects.onError,
 		}, stats, func(ev *event.Event) error {
 			m, _, err := c.ship.enc.Event(ev, ev.Format)
 			if err != nil {
@@ -111,7 +110,8 @@ func runImport(ctx context.Context, cfg config.Config, files []source.File, cmd 
 		if errors.Is(err, context.Canceled) {
 			err = nil // interrupted: what was handed on is still produced
 		}
-		return errors.Join(err, flush())
+		// The runner's file goroutines are done: no onError call after this.
+		return errors.Join(err, flush(), rejects.flush())
 	}
 	err = c.ship.pipeline(ctx, ck, c.reg, feed)
 	el := time.Since(start)

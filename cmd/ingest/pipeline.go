@@ -40,7 +40,7 @@ func newShipper(ctx context.Context, cfg config.Config, key []byte, pm *kafkatra
 		return nil, err
 	}
 	enc := &kafkatransport.Encoder{Topics: cfg.Kafka.Topics, MaxMessageBytes: cfg.Kafka.Producer.MaxMessageBytes,
-		HashKey: key, KeepRaw: cfg.Redaction.KeepRaw}
+		HashKey: key, KeepRaw: cfg.Redaction.KeepRaw, PartitionKey: cfg.Kafka.Producer.PartitionKey}
 	prod, err := kafkatransport.NewProducer(cfg.Kafka, enc, pm, log.With("component", "producer"))
 	if err != nil {
 		return nil, err
@@ -86,8 +86,7 @@ func (s *shipper) encode(ctx context.Context, in <-chan tail.Batch, out chan<- k
 					msgs = append(msgs, m)
 				}
 				for _, r := range b.Rejects {
-					msgs = append(msgs, s.enc.Reject(kafkatransport.DLQRecord{Reason: r.Reason, Detail: r.Detail, Source: b.Source,
-						File: r.File, FileID: r.FileID, Offset: r.Offset, Time: time.Now().UnixNano()}, r.Line))
+					msgs = append(msgs, s.reject(r, b.Source))
 				}
 				done := b.Done
 				select {
@@ -104,9 +103,17 @@ func (s *shipper) encode(ctx context.Context, in <-chan tail.Batch, out chan<- k
 	return <-errc
 }
 
+// reject is the DLQ message of a rejected line or entry of source kind
+// src (the format): the same record for run and import.
+func (s *shipper) reject(r tail.Reject, src string) kafka.Message {
+	return s.enc.Reject(kafkatransport.DLQRecord{Reason: r.Reason, Detail: r.Detail, Source: src,
+		File: r.File, FileID: r.FileID, Offset: r.Offset, Time: time.Now().UnixNano()}, r.Line)
+}
+
 // pipeline runs feed -> producer -> checkpoints with the shutdown order
-// of STYLE.md §3: on SIGINT/SIGTERM (ctx) feed stops reading at once, what
-// it handed on is produced and acknowledged within ingest.shutdown_grace,
+// of STYLE.md §3: on SIGINT/SIGTERM (ctx) feed stops reading at once and
+// hands on what it already decoded (run: held multi-line entries flushed),
+// what it handed on is produced and acknowledged within ingest.shutdown_grace,
 // then the checkpoints are written a last time. feed gets the run context
 // (stop reading when it ends) and the producer-side context (ends only
 // when the grace expires), and must close kout when it returns.
@@ -162,12 +169,13 @@ type metricsServer struct {
 }
 
 // tailFeed is the feed of run: read hands tail batches to the encoders.
-// read must close its channel when it returns.
-func (s *shipper) tailFeed(read func(context.Context, chan<- tail.Batch) error) func(ctx, hard context.Context, kout chan<- kafkatransport.Batch) error {
+// read stops reading when ctx ends, may still hand on what it decoded
+// until hard ends, and must close its channel when it returns.
+func (s *shipper) tailFeed(read func(ctx, hard context.Context, out chan<- tail.Batch) error) func(ctx, hard context.Context, kout chan<- kafkatransport.Batch) error {
 	return func(ctx, hard context.Context, kout chan<- kafkatransport.Batch) error {
 		tailOut := make(chan tail.Batch, 4)
 		var g errgroup.Group
-		g.Go(func() error { return read(ctx, tailOut) })
+		g.Go(func() error { return read(ctx, hard, tailOut) })
 		g.Go(func() error { return s.encode(hard, tailOut, kout) })
 		return g.Wait()
 	}

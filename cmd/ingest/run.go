@@ -26,7 +26,9 @@ func newRunCmd() *cobra.Command {
 files, surviving rotation by rename and copytruncate, and produces events to kafka.topics.events
 and unparseable lines to kafka.topics.dlq. Positions are checkpointed to ingest.checkpoint_file
 only after Kafka acknowledged them; a restart resumes there. --input - reads stdin until EOF
-(no checkpoint). SIGINT/SIGTERM: stop reading, wait for acknowledgements, write checkpoints, exit 0.`,
+(no checkpoint). SIGINT/SIGTERM: stop reading, flush the multi-line entries still held (taken as
+complete, as after ingest.multiline_wait), wait for acknowledgements within ingest.shutdown_grace,
+write checkpoints, exit 0.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg, err := cli.LoadConfig(cmd)
@@ -97,19 +99,22 @@ func runTail(ctx context.Context, cfg config.Config, inputs []string, stdin bool
 		return err
 	}
 	start := time.Now()
-	read := func(ctx context.Context, out chan<- tail.Batch) error {
-		return tail.New(tcfg, ck, c.tm, c.log.With("component", "tail")).Run(ctx, out)
+	// On SIGINT/SIGTERM (ctx) the readers stop reading and drain until
+	// hard (the shutdown grace) ends: held multi-line entries are flushed
+	// and handed on, so the last checkpoint moves past them.
+	read := func(ctx, hard context.Context, out chan<- tail.Batch) error {
+		return tail.New(tcfg, ck, c.tm, c.log.With("component", "tail")).Run(ctx, hard, out)
 	}
 	if stdin {
-		read = func(ctx context.Context, out chan<- tail.Batch) error {
+		read = func(ctx, hard context.Context, out chan<- tail.Batch) error {
 			defer close(out)
-			in, run := tail.ReadStream(ctx, tcfg, os.Stdin, "stdin", c.tm, c.log.With("component", "stdin"))
+			in, run := tail.ReadStream(ctx, hard, tcfg, os.Stdin, "stdin", c.tm, c.log.With("component", "stdin"))
 			errc := make(chan error, 1)
 			go func() { errc <- run() }()
 			for b := range in {
 				select {
 				case out <- b:
-				case <-ctx.Done():
+				case <-hard.Done():
 					// Drain so run can return; these batches are never acknowledged.
 					for range in {
 					}

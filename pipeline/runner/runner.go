@@ -34,6 +34,13 @@ type Options struct {
 	Reorder       int                      // per-file reorder buffer in events; <= 0 means 1024
 	IngestTime    int64                    // stamped on every event (ns)
 	Log           *slog.Logger
+	// OnError, when set, is called for every line or entry that could not
+	// be parsed (each also counted in Stats.Errors), from the goroutine
+	// decoding the file: concurrently for different files. format is the
+	// file's format; l is the line being decoded when the error came (its
+	// Text valid only during the call), or at the end of the file a Line
+	// with Truncated set and no Text.
+	OnError func(format string, l source.Line, err error)
 }
 
 // Stats summarizes a run.
@@ -195,14 +202,14 @@ func (fr *fileRun) run(ctx context.Context) error {
 		fr.lines++
 		var err error
 		if l.Truncated {
-			fr.count(parse.Malformed(l, parse.ReasonTooLong, fmt.Sprintf("line longer than input.max_line_bytes (%d)", fr.opts.MaxLineBytes)))
+			fr.fail(format, l, parse.Malformed(l, parse.ReasonTooLong, fmt.Sprintf("line longer than input.max_line_bytes (%d)", fr.opts.MaxLineBytes)))
 			return nil
 		}
 		n := len(batch)
 		batch, err = dec.Feed(l, batch)
 		fr.stamp(batch[n:])
 		if err != nil {
-			fr.count(err)
+			fr.fail(format, l, err)
 		}
 		if len(batch) >= batchSize {
 			return fr.emit(ctx, &batch)
@@ -237,7 +244,7 @@ func (fr *fileRun) run(ctx context.Context) error {
 	batch, err = dec.Flush(batch)
 	fr.stamp(batch[n:])
 	if err != nil {
-		fr.count(err)
+		fr.fail(format, source.Line{File: fr.file.Path, Offset: lr.Bytes, Truncated: true}, err)
 	}
 	return fr.emit(ctx, &batch)
 }
@@ -245,6 +252,14 @@ func (fr *fileRun) run(ctx context.Context) error {
 func (fr *fileRun) stamp(evs []event.Event) {
 	for i := range evs {
 		evs[i].IngestTime = fr.opts.IngestTime
+	}
+}
+
+// fail counts err and hands it to Options.OnError.
+func (fr *fileRun) fail(format string, l source.Line, err error) {
+	fr.count(err)
+	if fr.opts.OnError != nil {
+		fr.opts.OnError(format, l, err)
 	}
 }
 

@@ -26,8 +26,9 @@
 // DLQ as unknown_format. Multi-line entries (crdb-v2 '+', '|', '!' lines,
 // Django tracebacks) are reassembled in the decoder; an entry the decoder
 // holds pins the file's position at its first line, so it is never split
-// across a restart. A held entry is flushed after MultilineWait (default
-// 2s) without new data in the file, at rotation, and at truncation.
+// across a crash. A held entry is flushed after MultilineWait (default
+// 2s) without new data in the file, at rotation, at truncation, and at a
+// graceful shutdown (see below).
 //
 // # Rotation cases supported
 //
@@ -68,15 +69,44 @@
 //   - a multi-line entry whose writer pauses longer than MultilineWait in
 //     the middle of the entry is split: the held part is flushed, the rest
 //     arrives as orphan continuation lines (DLQ, reason
-//     orphan_continuation). Not lost, but not reassembled.
+//     orphan_continuation). Not lost, but not reassembled. The same holds
+//     for an entry the writer is still writing when ingest is stopped
+//     gracefully (below).
 //   - a truncation followed by a rewrite to at least the old size with the
 //     same first 512 bytes is not detected; the rewritten part before the
 //     old offset is skipped.
 //
-// On shutdown (SIGINT/SIGTERM) reading stops at once; what was handed on
-// is produced and acknowledged, an entry a decoder still holds is not
-// flushed but stays pinned, and the next run re-reads it from its first
-// line. Stdin (ReadStream) has no checkpoint: it is flushed at EOF.
+// # Shutdown
+//
+// On SIGINT/SIGTERM reading stops at once and Tailer.Run drains, within
+// ingest.shutdown_grace: the entry a decoder still holds is flushed as
+// complete in every file read to its end, and everything decoded is
+// handed on; once Kafka acknowledged it, the last checkpoint is past it,
+// so the next run neither loses nor repeats it. A last line without its
+// newline is not taken: the checkpoint stays at its start and the next
+// run reads it whole.
+//
+// Flushing is a choice: nothing in a file says an entry is over except
+// the next entry, so a held entry is either complete (the last entry of a
+// quiet file: the common case) or still being written. Ingest treats it
+// as it already does after MultilineWait without data while running: the
+// entry is taken as complete. If the writer was in the middle of it, its
+// remaining continuation lines arrive after the restart as orphan
+// continuation lines (DLQ), as with a writer pausing longer than
+// MultilineWait. The alternative, pinning, would re-read the entry at
+// every start and lose it for good when the file is rotated away and
+// deleted while ingest is down.
+//
+// Two cases keep the entry pinned instead, and the next run re-reads it
+// from its first line (never produced, so no duplicate): a file that
+// still had unread data at the stop (a backlog: the entry may go on in
+// the unread part, and flushing would split a complete entry), and a stop
+// that does not drain (kill -9, a crash, or shutdown_grace expiring
+// before the drain was handed on).
+//
+// Stdin (ReadStream) has no checkpoint: it is flushed at EOF, and at a
+// graceful stop what was read is finished as at EOF (a last line without
+// its newline included).
 //
 // Identity uses syscall.Stat_t: the package is for Linux and other Unix
 // systems.

@@ -31,6 +31,17 @@ func fileID(fi os.FileInfo) (string, bool) {
 	return fmt.Sprintf("%d:%d", st.Dev, st.Ino), true
 }
 
+// FileID returns the identity ("dev:inode") of the file at path, the one
+// run keys checkpoints and DLQ records by; "" when it cannot be had.
+func FileID(path string) string {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return ""
+	}
+	id, _ := fileID(fi)
+	return id
+}
+
 // fingerprint hashes b (a file's first bytes).
 func fingerprint(b []byte) string {
 	sum := sha256.Sum256(b)
@@ -105,6 +116,12 @@ func (tf *tailFile) read(budget int, now time.Time) (int, bool, error) {
 		}
 	}
 	return total, false, nil
+}
+
+// atEnd reports whether everything the file holds now has been read.
+func (tf *tailFile) atEnd() bool {
+	fi, err := tf.f.Stat()
+	return err == nil && fi.Size() == tf.off
 }
 
 // truncated reports whether the file was truncated or rewritten under us:

@@ -18,6 +18,8 @@ type Metrics struct {
 	FilesOpen   prometheus.Gauge
 	Unacked     *prometheus.GaugeVec
 	Flushes     prometheus.Counter
+	// ShutdownFlushes counts held entries flushed at a graceful stop.
+	ShutdownFlushes prometheus.Counter
 }
 
 // NewMetrics registers the tail metrics with reg.
@@ -42,5 +44,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Bytes read but not yet acknowledged by Kafka (checkpoint lag)."}, []string{"source"}),
 		Flushes: f.NewCounter(prometheus.CounterOpts{Name: "roachwatch_tail_multiline_flushes_total",
 			Help: "Held multi-line entries flushed after multiline_wait without new data."}),
+		ShutdownFlushes: f.NewCounter(prometheus.CounterOpts{Name: "roachwatch_tail_shutdown_flushes_total",
+			Help: "Held multi-line entries flushed at a graceful shutdown (SIGINT/SIGTERM)."}),
 	}
 }

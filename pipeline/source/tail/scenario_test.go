@@ -1,6 +1,7 @@
 package tail
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -120,8 +121,9 @@ func TestResume(t *testing.T) {
 	}
 
 	// Run 2 acknowledges everything; append a partial entry at the end
-	// that is only flushed by the wait. Stopping before the wait leaves
-	// the checkpoint pinned at that entry's first line.
+	// that is only flushed by the wait. Stopping before the wait without
+	// a drain (as a crash, or a shutdown grace that expired) leaves the
+	// checkpoint pinned at that entry's first line.
 	h = startTail(t, testConfig(p), ck, false)
 	got := numbers(t, h.waitEvents(10))
 	requireAll(t, got, 1, 11)
@@ -136,7 +138,9 @@ func TestResume(t *testing.T) {
 	}
 	cfg := testConfig(p)
 	cfg.MultilineWait = time.Hour
-	h = startTail(t, cfg, ck, false)
+	noDrain, cancel := context.WithCancel(context.Background())
+	cancel()
+	h = startTailDrain(t, cfg, ck, false, noDrain)
 	appendFile(t, p, entries(11, 13, 1))
 	got = numbers(t, h.waitEvents(1))
 	require.Equal(t, map[int]int{11: 1}, got, "entry 12 is still held")

@@ -16,10 +16,12 @@ import (
 // is flushed after MultilineWait without new data, and at EOF. There is no
 // checkpoint: a stream cannot be resumed.
 //
-// The goroutine blocked in r.Read cannot be interrupted; when ctx ends
-// first, ReadStream returns and that goroutine ends with the process (or
-// when r returns).
-func ReadStream(ctx context.Context, cfg Config, r io.Reader, name string, m *Metrics, log *slog.Logger) (<-chan Batch, func() error) {
+// When ctx ends first, reading stops and, until drain ends, what was
+// already read is finished as at EOF (the held entry and a last line
+// without its newline included: nothing could read them again) and
+// handed on. The goroutine blocked in r.Read cannot be interrupted; it
+// ends with the process (or when r returns).
+func ReadStream(ctx, drain context.Context, cfg Config, r io.Reader, name string, m *Metrics, log *slog.Logger) (<-chan Batch, func() error) {
 	cfg.defaults()
 	out := make(chan Batch, 4)
 	s := newStream(&cfg, m, log, name, "", 0, ack.NewTracker(ack.Position{}), func() (int, string) { return 0, "" })
@@ -53,6 +55,7 @@ func ReadStream(ctx context.Context, cfg Config, r io.Reader, name string, m *Me
 		for {
 			select {
 			case <-ctx.Done():
+				stopStream(drain, out, s, chunks, m)
 				return nil
 			case b, ok := <-chunks:
 				if !ok {
@@ -88,4 +91,28 @@ func sendAll(ctx context.Context, out chan<- Batch, s *stream) error {
 	}
 	s.ready = s.ready[:0]
 	return nil
+}
+
+// stopStream is the graceful stop of ReadStream: the chunks already read
+// are decoded, the stream is finished and its batches handed on until
+// drain ends.
+func stopStream(drain context.Context, out chan<- Batch, s *stream, chunks <-chan []byte, m *Metrics) {
+	if drain.Err() != nil {
+		return
+	}
+	for more := true; more; {
+		select {
+		case b, ok := <-chunks:
+			if more = ok; ok {
+				s.write(b, time.Now())
+			}
+		default:
+			more = false
+		}
+	}
+	s.takeRest()
+	if s.stop() {
+		m.ShutdownFlushes.Inc()
+	}
+	_ = sendAll(drain, out, s) // fails only when drain ends: the rest is lost with the stream
 }

@@ -219,7 +219,19 @@ func (s *stream) completed(n int) {
 }
 
 func (s *stream) reject(l source.Line, err error) {
-	r := Reject{Reason: "read_error", Detail: err.Error(), File: s.file, FileID: s.id, Offset: l.Offset}
+	l.File = s.file
+	r := NewReject(l, s.id, err)
+	s.m.ParseErrors.WithLabelValues(s.kindLabel(), r.Reason).Inc()
+	s.rejects = append(s.rejects, r)
+}
+
+// NewReject builds the Reject of err, raised while l (from the file with
+// identity fileID) was being decoded: reason, detail and offset come from
+// a *parse.LineError (reason read_error otherwise), and Line is a copy of
+// l only when the error is about exactly l and l was not cut. ingest run
+// and ingest import both build their DLQ records with it.
+func NewReject(l source.Line, fileID string, err error) Reject {
+	r := Reject{Reason: "read_error", Detail: err.Error(), File: l.File, FileID: fileID, Offset: l.Offset}
 	var le *parse.LineError
 	if errors.As(err, &le) {
 		r.Reason, r.Detail, r.Offset = le.Reason, le.Detail, le.Offset
@@ -227,8 +239,7 @@ func (s *stream) reject(l source.Line, err error) {
 			r.Line = bytes.Clone(l.Text)
 		}
 	}
-	s.m.ParseErrors.WithLabelValues(s.kindLabel(), r.Reason).Inc()
-	s.rejects = append(s.rejects, r)
+	return r
 }
 
 // safe is the offset every byte before which has been handed on in full.
@@ -295,19 +306,39 @@ func (s *stream) flush() {
 // finish ends the source: a last line without a newline is taken as
 // complete, the format is decided and the decoder flushed.
 func (s *stream) finish() {
+	s.takeRest()
+	s.stop()
+}
+
+// takeRest takes a last line without its newline as complete.
+func (s *stream) takeRest() {
 	if len(s.buf) > 0 && !s.skipping {
 		s.line(source.Line{Text: bytes.TrimSuffix(s.buf, []byte{'\r'}), File: s.file, Offset: s.base})
 	}
 	s.base += int64(len(s.buf))
 	s.buf = s.buf[:0]
 	s.skipping = false
+}
+
+// stop ends a graceful shutdown of the source, after its last read: lines
+// read before the format was known are decoded, and the entry the decoder
+// holds is flushed as complete, exactly as after MultilineWait without new
+// data. Unlike finish, a last line without its newline is not taken (the
+// writer may be in the middle of it): the position stays at its start and
+// the next run reads it. It reports whether anything came out of the
+// decoder's flush.
+func (s *stream) stop() bool {
 	if s.kind == "" && len(s.head) > 0 {
 		s.detect()
 	}
+	flushed := false
 	if s.dec != nil {
+		n := len(s.evs) + len(s.rejects)
 		s.flush()
+		flushed = len(s.evs)+len(s.rejects) > n
 	}
 	s.cut()
+	return flushed
 }
 
 // restart begins the source again at offset 0 (the file was truncated).

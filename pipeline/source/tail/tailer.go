@@ -38,11 +38,22 @@ func New(cfg Config, ckpt *ack.Checkpointer, m *Metrics, log *slog.Logger) *Tail
 
 // Run tails until ctx ends, sending Batches to out, and closes out when it
 // returns. Sending blocks when out is full: that is the backpressure, and
-// reading pauses. On cancellation it stops reading at once: batches not
-// yet sent, and entries a decoder still holds, are not acknowledged, so
-// the checkpoint stays before them and the next run reads them again.
-// Files are closed before it returns. It returns nil after a cancellation.
-func (t *Tailer) Run(ctx context.Context, out chan<- Batch) error {
+// reading pauses.
+//
+// When ctx ends (SIGINT/SIGTERM), reading stops at once and the tailer
+// drains until drain ends (ingest passes the context of its shutdown
+// grace): the held multi-line entry of every file read to its end is
+// flushed as complete, as after MultilineWait, and every batch not yet
+// sent is handed on, so once they are acknowledged the checkpoint moves
+// past them and the next run neither loses nor repeats them. A last line
+// without its newline is not taken; the checkpoint stays at its start. A
+// file with unread data keeps its held entry pinned (its continuation
+// lines may be in the unread part). Batches not handed on when
+// drain ends are never acknowledged: the checkpoint stays before them and
+// the next run reads them again, as after a crash. A drain context that
+// is already done skips the drain (held entries stay pinned). Files are
+// closed before Run returns. It returns nil after a cancellation.
+func (t *Tailer) Run(ctx, drain context.Context, out chan<- Batch) error {
 	t.out = out
 	defer close(out)
 	defer t.closeAll()
@@ -52,12 +63,13 @@ func (t *Tailer) Run(ctx context.Context, out chan<- Batch) error {
 	}
 	t.log.Info("tailing started", "files", len(t.files), "paths", len(t.cfg.Paths))
 	nextScan := time.Now().Add(t.cfg.PollInterval)
+loop:
 	for ctx.Err() == nil {
 		progressed := false
 		for _, tf := range t.order() {
 			n, err := t.step(ctx, tf)
 			if err != nil {
-				return nil //nolint:nilerr // only ctx errors come back: a clean stop
+				break loop // only ctx errors come back: a clean stop
 			}
 			progressed = progressed || n > 0
 		}
@@ -72,7 +84,48 @@ func (t *Tailer) Run(ctx context.Context, out chan<- Batch) error {
 			}
 		}
 	}
+	t.drain(drain)
 	return nil
+}
+
+// drain is the end of a graceful stop: see Run.
+func (t *Tailer) drain(ctx context.Context) {
+	if ctx.Err() != nil {
+		t.log.Warn("stopped without draining: held entries and unsent batches are read again at the next start")
+		return
+	}
+	batches := t.finished
+	t.finished = nil
+	flushed := 0
+	for _, tf := range t.order() {
+		switch {
+		case !tf.atEnd():
+			// Unread data follows: the held entry may go on in it, and
+			// flushing would split it. It stays pinned and is re-read
+			// whole at the next start; what was decoded before it goes on.
+			tf.s.cut()
+			if tf.s.pending >= 0 {
+				t.log.Info("file not read to its end at shutdown: its held entry is read again at the next start",
+					"file", tf.path, "file_id", tf.id, "offset", tf.s.pending)
+			}
+		case tf.s.stop():
+			flushed++
+			t.log.Info("held entry flushed at shutdown", "file", tf.path, "file_id", tf.id)
+		}
+		batches = append(batches, tf.s.ready...)
+		tf.s.ready = nil
+	}
+	t.m.ShutdownFlushes.Add(float64(flushed))
+	for i, b := range batches {
+		select {
+		case t.out <- b:
+		case <-ctx.Done():
+			t.log.Warn("shutdown drain cut short: what was not handed on is read again at the next start",
+				"batches", len(batches)-i)
+			return
+		}
+	}
+	t.log.Info("drained at shutdown", "held_entries_flushed", flushed, "batches", len(batches))
 }
 
 // order lists the open files, rotated-away ones first: they are finished

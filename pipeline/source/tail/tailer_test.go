@@ -55,6 +55,13 @@ func testConfig(paths ...string) Config {
 
 func startTail(t *testing.T, cfg Config, ckptPath string, noAck bool) *harness {
 	t.Helper()
+	return startTailDrain(t, cfg, ckptPath, noAck, context.Background())
+}
+
+// startTailDrain is startTail with the drain context of Tailer.Run: an
+// already cancelled one stops like a crash (nothing flushed at the stop).
+func startTailDrain(t *testing.T, cfg Config, ckptPath string, noAck bool, drain context.Context) *harness {
+	t.Helper()
 	h := &harness{t: t, cfg: cfg, reg: prometheus.NewRegistry(), done: make(chan struct{}), noAck: noAck}
 	var err error
 	h.ckpt, err = ack.NewCheckpointer(ckptPath, time.Hour, h.reg, slog.New(slog.DiscardHandler))
@@ -64,7 +71,7 @@ func startTail(t *testing.T, cfg Config, ckptPath string, noAck bool) *harness {
 	ctx, cancel := context.WithCancel(context.Background())
 	h.cancel = cancel
 	out := make(chan Batch, 4)
-	go func() { _ = tl.Run(ctx, out) }()
+	go func() { _ = tl.Run(ctx, drain, out) }()
 	go func() {
 		defer close(h.done)
 		for b := range out {

@@ -276,16 +276,32 @@ func highWater(t *testing.T, broker, topic string) map[int]int64 {
 	require.NoError(t, err)
 	out := make(map[int]int64, len(parts))
 	for _, p := range parts {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		pc, err := kafka.DialLeader(ctx, "tcp", broker, topic, p.ID)
-		cancel()
-		require.NoError(t, err)
-		off, err := pc.ReadLastOffset()
-		_ = pc.Close()
-		require.NoError(t, err)
+		// A topic created a moment ago may not have elected its leaders
+		// yet (Not Leader For Partition, Leader Not Available): ask again.
+		var off int64
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			off, err = lastOffset(broker, topic, p.ID)
+			if err == nil || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		require.NoError(t, err, "last offset of %s/%d", topic, p.ID)
 		out[p.ID] = off
 	}
 	return out
+}
+
+func lastOffset(broker, topic string, partition int) (int64, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	pc, err := kafka.DialLeader(ctx, "tcp", broker, topic, partition)
+	if err != nil {
+		return 0, err
+	}
+	defer pc.Close()
+	return pc.ReadLastOffset()
 }
 
 // settledHighWater waits until the high-water marks of topic stop moving

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -61,46 +60,88 @@ func (s *shipper) acquire(ctx context.Context) error {
 
 func (s *shipper) release() { <-s.sem }
 
-// encode turns tail batches into producer batches, on as many goroutines
-// as there are CPUs (JSON encoding is CPU bound; completions are released
-// in order by the trackers whatever order they arrive in). It closes out
-// when in is closed and drained.
+// encode turns tail batches into producer batches on as many goroutines
+// as there are CPUs (JSON encoding is CPU bound), and hands them to the
+// producer in the order they were read: the producer keeps that order per
+// partition, and analyze relies on it. It closes out when in is closed and
+// drained.
 func (s *shipper) encode(ctx context.Context, in <-chan tail.Batch, out chan<- kafkatransport.Batch) error {
 	defer close(out)
-	var wg sync.WaitGroup
-	errc := make(chan error, runtime.GOMAXPROCS(0))
-	for range runtime.GOMAXPROCS(0) {
-		wg.Go(func() {
-			for b := range in {
-				if err := s.acquire(ctx); err != nil {
-					errc <- err
-					return
-				}
-				msgs := make([]kafka.Message, 0, len(b.Events)+len(b.Rejects))
-				for i := range b.Events {
-					m, _, err := s.enc.Event(&b.Events[i], b.Source)
-					if err != nil {
-						m = s.enc.DLQ(kafkatransport.DLQRecord{Reason: "encode_error", Detail: err.Error(), Source: b.Source,
-							File: b.Events[i].Origin.File, Offset: b.Events[i].Origin.Offset, EventID: b.Events[i].ID, Time: time.Now().UnixNano()})
-					}
-					msgs = append(msgs, m)
-				}
-				for _, r := range b.Rejects {
-					msgs = append(msgs, s.reject(r, b.Source))
-				}
-				done := b.Done
-				select {
-				case out <- kafkatransport.Batch{Msgs: msgs, Done: func() { done(); s.release() }}:
-				case <-ctx.Done():
-					errc <- ctx.Err()
-					return
-				}
+	workers := runtime.GOMAXPROCS(0)
+	type job struct {
+		b   tail.Batch
+		res chan kafkatransport.Batch // buffered 1: the worker never waits for the emitter
+	}
+	jobs := make(chan job)
+	order := make(chan chan kafkatransport.Batch, 2*workers) // results in read order
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { // dispatch: one token per hand-off, then queue its slot in order
+		defer close(jobs)
+		defer close(order)
+		for b := range in {
+			if err := s.acquire(gctx); err != nil {
+				return err
 			}
+			j := job{b: b, res: make(chan kafkatransport.Batch, 1)}
+			select {
+			case order <- j.res:
+			case <-gctx.Done():
+				s.release()
+				return gctx.Err()
+			}
+			select {
+			case jobs <- j:
+			case <-gctx.Done():
+				s.release()
+				return gctx.Err()
+			}
+		}
+		return nil
+	})
+	for range workers {
+		g.Go(func() error {
+			for j := range jobs {
+				j.res <- s.encodeBatch(j.b)
+			}
+			return nil
 		})
 	}
-	wg.Wait()
-	close(errc)
-	return <-errc
+	g.Go(func() error { // emit in read order
+		for res := range order {
+			var kb kafkatransport.Batch
+			select {
+			case kb = <-res:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+			select {
+			case out <- kb:
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		}
+		return nil
+	})
+	return g.Wait()
+}
+
+// encodeBatch encodes one tail batch: its events, then its rejects as DLQ
+// records. Done acknowledges the tail batch and returns the hand-off token.
+func (s *shipper) encodeBatch(b tail.Batch) kafkatransport.Batch {
+	msgs := make([]kafka.Message, 0, len(b.Events)+len(b.Rejects))
+	for i := range b.Events {
+		m, _, err := s.enc.Event(&b.Events[i], b.Source)
+		if err != nil {
+			m = s.enc.DLQ(kafkatransport.DLQRecord{Reason: "encode_error", Detail: err.Error(), Source: b.Source,
+				File: b.Events[i].Origin.File, Offset: b.Events[i].Origin.Offset, EventID: b.Events[i].ID, Time: time.Now().UnixNano()})
+		}
+		msgs = append(msgs, m)
+	}
+	for _, r := range b.Rejects {
+		msgs = append(msgs, s.reject(r, b.Source))
+	}
+	done := b.Done
+	return kafkatransport.Batch{Msgs: msgs, Done: func() { done(); s.release() }}
 }
 
 // reject is the DLQ message of a rejected line or entry of source kind

@@ -47,10 +47,11 @@ func ingestImport(t *testing.T, kc kafkatransport.Config, redactionKey, dir stri
   producer:
     compression: lz4
     partition_key: %s
-    # One write at a time: concurrent writes can land in a partition out of
-    # order, and import's batches span hours of event time (far beyond
-    # stream.reorder_lateness).
-    max_in_flight: 1
+    # Several partitions written at once and small batches, so that any
+    # reordering within a partition (import's batches span hours of event
+    # time, far beyond stream.reorder_lateness) would change the findings.
+    max_in_flight: 4
+    batch_size: 200
 ingest:
   metrics_listen: ""
 redaction:

@@ -55,7 +55,6 @@ func (b *Buffer) Flush(ctx context.Context) error {
 	if err := b.s.writeEventColumns(ctx, &b.cols); err != nil {
 		return err
 	}
-	b.cols = eventColumns{copying: true}
-	b.cols.grow(min(b.s.cfg.BatchSize, 1<<16))
+	b.cols.reset(min(b.s.cfg.BatchSize, 1<<16))
 	return nil
 }

@@ -22,6 +22,58 @@ import (
 	"roachwatch/pipeline/sink/clickhousesink"
 )
 
+// TestReplayChunked replays a write that takes several INSERTs, two in
+// flight at once and each sent as several data blocks (40,000 events in
+// INSERTs of 17,000 rows, blocks of 16,384): every INSERT of the replay
+// carries the token of its first run, so nothing lands twice, not even
+// before a merge; the rollups count every event once, and the stored
+// arrays and maps add up to what was written.
+func TestReplayChunked(t *testing.T) {
+	for _, async := range []bool{false, true} {
+		t.Run(map[bool]string{false: "sync", true: "async_insert"}[async], func(t *testing.T) { testReplayChunked(t, async) })
+	}
+}
+
+func testReplayChunked(t *testing.T, async bool) {
+	c := loadCorpus(t)
+	ctx := context.Background()
+	evs := synth(c.events, 40_000, 7)
+	var tables, columns, attrs, tags int64
+	for i := range evs {
+		tables += int64(len(evs[i].Tables))
+		columns += int64(len(evs[i].Columns))
+		attrs += int64(len(evs[i].Attrs))
+		tags += int64(len(evs[i].QueryTags))
+	}
+	for _, protocol := range []string{clickhousesink.ProtocolNative, clickhousesink.ProtocolHTTP} {
+		t.Run(protocol, func(t *testing.T) {
+			s, env, db := openStore(t, protocol, func(cfg *clickhousesink.Config) { cfg.BatchSize, cfg.AsyncInsert = 17_000, async })
+			conn := env.Open(t, db)
+			n := int64(len(evs))
+			require.NoError(t, s.WriteEvents(ctx, evs))
+			require.NoError(t, s.WriteEvents(ctx, evs))
+			require.Equal(t, n, count(t, conn, "SELECT count() FROM events"))
+			require.Equal(t, n, count(t, conn, "SELECT uniqExact(id) FROM events"))
+			require.Equal(t, n, count(t, conn, "SELECT sum(events) FROM v_principal_hourly"))
+			require.Equal(t, tables, count(t, conn, "SELECT sum(length(tables)) FROM events"))
+			require.Equal(t, columns, count(t, conn, "SELECT sum(length(columns)) FROM events"))
+			require.Equal(t, attrs, count(t, conn, "SELECT sum(length(attrs)) FROM events"))
+			require.Equal(t, tags, count(t, conn, "SELECT sum(length(query_tags)) FROM events"))
+			// The last event with columns and attrs, in the last block of the
+			// last INSERT, as written.
+			last := &evs[len(evs)-1]
+			for i := len(evs) - 1; len(last.Columns) == 0 || len(last.Attrs) == 0; i-- {
+				last = &evs[i]
+			}
+			var gotAttrs map[string]string
+			var gotCols []string
+			require.NoError(t, conn.QueryRow(ctx, "SELECT attrs, columns FROM events WHERE id = ?", last.ID).Scan(&gotAttrs, &gotCols))
+			require.Equal(t, last.Attrs, gotAttrs)
+			require.Equal(t, last.Columns, gotCols)
+		})
+	}
+}
+
 // TestReplay writes the same batch twice, as analyze does when it crashes
 // after the INSERT and before committing Kafka offsets: no event, view or
 // rollup shows it twice. A replay batched differently is collapsed by the

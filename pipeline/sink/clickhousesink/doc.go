@@ -13,6 +13,17 @@
 // permanent ones (ErrPermanent: syntax, unknown table or column, type
 // mismatch, bad credentials) return at once with the statement's context.
 //
+// The insert path is built for rows/s: LowCardinality is off on the wire
+// (low_cardinality_allow_in_native_format=0: the client sends plain
+// strings, the server builds the dictionaries), Array(String) and
+// Map(String, String) columns take reflection-free typed appends, each
+// INSERT streams its rows as blocks of 16,384 through reused column
+// buffers (one query, one token; the server squashes them into one part),
+// and a write of several batches keeps two INSERTs in flight so the
+// client encodes one while the server writes the other. On the server,
+// events keeps no LowCardinality inside arrays or maps and writes insert
+// parts compact (migration 0008), the two costs that dominated its CPU.
+//
 // Backpressure is the caller's: a write blocks while it retries, and ends
 // when its ctx does. Callers commit their input (Kafka offsets, file
 // checkpoints) only after a write returned nil, so an outage stalls the

@@ -7,8 +7,10 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/column"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"roachwatch/pipeline/event"
@@ -78,26 +80,36 @@ func (c *eventColumns) len() int { return len(c.id) }
 // grow gives every column room for n more rows, so appending a batch
 // copies nothing (growing 68 slices by doubling was a third of the
 // encoding time).
-func (c *eventColumns) grow(n int) {
-	growAll(n, &c.id, &c.source, &c.format, &c.originFile, &c.cluster, &c.node, &c.channel, &c.severity, &c.typ,
+func (c *eventColumns) grow(n int) { c.resize(n, false) }
+
+// reset empties every column, keeping its memory, and gives it room for n
+// rows. The dropped rows are cleared so they no longer hold events alive.
+func (c *eventColumns) reset(n int) { c.resize(n, true) }
+
+func (c *eventColumns) resize(n int, reset bool) {
+	growAll(n, reset, &c.id, &c.source, &c.format, &c.originFile, &c.cluster, &c.node, &c.channel, &c.severity, &c.typ,
 		&c.logger, &c.user, &c.application, &c.sessionID, &c.transport, &c.authMethod, &c.authFailure, &c.fingerprint,
 		&c.statementTag, &c.sqlstate, &c.errorText, &c.execMode, &c.object, &c.accessMode, &c.grantee, &c.roleName,
 		&c.settingName, &c.settingValue, &c.httpMethod, &c.path, &c.route, &c.view, &c.remoteAddr, &c.requestID,
 		&c.message, &c.raw)
-	growAll(n, &c.tables, &c.columns, &c.sensitiveColumns, &c.valTable, &c.valColumn, &c.valOp, &c.valClass, &c.valHash,
+	growAll(n, reset, &c.tables, &c.columns, &c.sensitiveColumns, &c.valTable, &c.valColumn, &c.valOp, &c.valClass, &c.valHash,
 		&c.secType, &c.secField, &c.secHash, &c.grantedPrivileges, &c.revokedPrivileges, &c.roles, &c.members, &c.options)
-	growAll(n, &c.time, &c.loggedAt, &c.ingestTime)
-	growAll(n, &c.rows, &c.rowsRead, &c.bytesRead, &c.latencyNS)
-	growAll(n, &c.internal, &c.fullTableScan, &c.fullIndexScan)
-	growAll(n, &c.originOffset, &c.fingerprintHash)
-	growAll(n, &c.clientPort, &c.status)
-	growAll(n, &c.queryTags, &c.attrs)
-	growAll(n, &c.v)
-	growAll(n, &c.clientAddr)
+	growAll(n, reset, &c.time, &c.loggedAt, &c.ingestTime)
+	growAll(n, reset, &c.rows, &c.rowsRead, &c.bytesRead, &c.latencyNS)
+	growAll(n, reset, &c.internal, &c.fullTableScan, &c.fullIndexScan)
+	growAll(n, reset, &c.originOffset, &c.fingerprintHash)
+	growAll(n, reset, &c.clientPort, &c.status)
+	growAll(n, reset, &c.queryTags, &c.attrs)
+	growAll(n, reset, &c.v)
+	growAll(n, reset, &c.clientAddr)
 }
 
-func growAll[T any](n int, ss ...*[]T) {
+func growAll[T any](n int, reset bool, ss ...*[]T) {
 	for _, s := range ss {
+		if reset {
+			clear(*s)
+			*s = (*s)[:0]
+		}
 		*s = slices.Grow(*s, n)
 	}
 }
@@ -224,11 +236,203 @@ func (c *eventColumns) addSecrets(ss []event.Secret) {
 	c.secType, c.secField, c.secHash = append(c.secType, t), append(c.secField, f), append(c.secHash, h)
 }
 
-// appendTo appends every column to b.
+// blockRows is how many rows go into one data block of an events INSERT.
+// A batch is sent as one INSERT (one query, one deduplication token) of
+// several blocks, flushed as they fill: the driver reuses its column
+// buffers from block to block instead of growing each of them to the
+// whole batch (growing ~70 column buffers to 100,000 rows was the
+// largest client cost), and the server reads one block while the next is
+// encoded. The server squashes the blocks back into parts of up to
+// min_insert_block_size_rows rows, so parts are as large as before.
+const blockRows = 16_384
+
+// errFlush marks errors of sending a block, which are the network's (and
+// retried), unlike encoding errors.
+type errFlush struct{ err error }
+
+func (e errFlush) Error() string { return "send block: " + e.err.Error() }
+func (e errFlush) Unwrap() error { return e.err }
+
+// appendTo appends every column to b, flushing a data block every
+// blockRows rows (Buffer's path: the rows are already columns).
 func (c *eventColumns) appendTo(b driver.Batch) error {
+	cols := b.Columns()
+	n := c.len()
+	for lo := 0; lo < n; lo += blockRows {
+		hi := min(lo+blockRows, n)
+		if err := c.appendRows(cols, lo, hi); err != nil {
+			return err
+		}
+		if hi < n {
+			if err := b.Flush(); err != nil {
+				return errFlush{err}
+			}
+		}
+	}
+	return nil
+}
+
+// appendRows appends rows lo..hi-1 of every column to cols, the columns of
+// a batch. Array(String) and Map(String, String) columns (what the native
+// protocol asks for once LowCardinality is off on the wire, see
+// insertSettings) take typed row-by-row paths of the driver that neither
+// reflect nor box each element; every other column, and any column whose
+// type differs (LowCardinality over HTTP, whose column types come from
+// DESCRIBE TABLE), goes through the driver's generic Append.
+func (c *eventColumns) appendRows(cols []column.Interface, lo, hi int) error {
 	for i, v := range c.values() {
-		if err := b.Column(i).Append(v); err != nil {
+		var err error
+		switch v := v.(type) {
+		case [][]string:
+			err = appendStringArrays(cols[i], v[lo:hi])
+		case []map[string]string:
+			err = appendStringMaps(cols[i], v[lo:hi])
+		default:
+			_, err = cols[i].Append(rowRange(v, lo, hi))
+		}
+		if err != nil {
 			return fmt.Errorf("column %s: %w", eventColumnNames[i], err)
+		}
+	}
+	return nil
+}
+
+// appendEvents encodes evs into b block by block: blockRows events into
+// reused columns, appended, flushed, and the next block, so the columns
+// of a whole batch never exist at once.
+func appendEvents(b driver.Batch, evs []event.Event) error {
+	c := columnsPool.Get().(*eventColumns)
+	defer func() {
+		c.reset(0)
+		columnsPool.Put(c)
+	}()
+	cols := b.Columns()
+	for lo := 0; lo < len(evs); lo += blockRows {
+		hi := min(lo+blockRows, len(evs))
+		c.reset(hi - lo)
+		for i := lo; i < hi; i++ {
+			c.add(&evs[i])
+		}
+		if err := c.appendRows(cols, 0, c.len()); err != nil {
+			return err
+		}
+		if hi < len(evs) {
+			if err := b.Flush(); err != nil {
+				return errFlush{err}
+			}
+		}
+	}
+	return nil
+}
+
+// columnsPool holds sharing (non-copying) eventColumns of up to blockRows
+// rows for appendEvents.
+var columnsPool = sync.Pool{New: func() any { return new(eventColumns) }}
+
+// rowRange returns rows lo..hi-1 of a column slice of eventColumns.
+func rowRange(v any, lo, hi int) any {
+	switch v := v.(type) {
+	case []string:
+		return v[lo:hi]
+	case []uint8:
+		return v[lo:hi]
+	case []uint16:
+		return v[lo:hi]
+	case []uint64:
+		return v[lo:hi]
+	case []int64:
+		return v[lo:hi]
+	case []bool:
+		return v[lo:hi]
+	case []time.Time:
+		return v[lo:hi]
+	case []netip.Addr:
+		return v[lo:hi]
+	}
+	panic(fmt.Sprintf("clickhousesink: rowRange: unexpected column type %T", v))
+}
+
+// noStrings is an empty array row, boxed once.
+var noStrings any = []*string(nil)
+
+// appendStringArrays appends rows to an Array(String) column as []*string
+// rows: the driver appends those without reflection, and a pointer boxes
+// into an interface without allocating, unlike each string of a []string.
+// The pointers point into rows, which outlive the batch's Send.
+func appendStringArrays(col column.Interface, rows [][]string) error {
+	if col.Type() != "Array(String)" {
+		_, err := col.Append(rows)
+		return err
+	}
+	n := 0
+	for _, r := range rows {
+		n += len(r)
+	}
+	flat := make([]*string, n)
+	for _, r := range rows {
+		if len(r) == 0 {
+			if err := col.AppendRow(noStrings); err != nil {
+				return err
+			}
+			continue
+		}
+		p := flat[:len(r):len(r)]
+		flat = flat[len(r):]
+		for j := range r {
+			p[j] = &r[j]
+		}
+		if err := col.AppendRow(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mapRow is one Map(String, String) row as the driver's
+// column.IterableOrderedMap: keys and values are handed over as *string,
+// so appending a row allocates nothing and needs no reflection.
+type mapRow struct {
+	keys, vals []string
+	i          int
+}
+
+func (r *mapRow) Put(any, any) {} // never called by the driver's append path
+
+func (r *mapRow) Iterator() column.MapIterator {
+	r.i = -1
+	return r
+}
+
+func (r *mapRow) Next() bool {
+	r.i++
+	return r.i < len(r.keys)
+}
+
+func (r *mapRow) Key() any   { return &r.keys[r.i] }
+func (r *mapRow) Value() any { return &r.vals[r.i] }
+
+// appendStringMaps appends rows to a Map(String, String) column, each map
+// flattened into key and value slices (in Go's map order, as the generic
+// path of the driver stores them too).
+func appendStringMaps(col column.Interface, rows []map[string]string) error {
+	if col.Type() != "Map(String, String)" {
+		_, err := col.Append(rows)
+		return err
+	}
+	n := 0
+	for _, m := range rows {
+		n += len(m)
+	}
+	keys, vals := make([]string, 0, n), make([]string, 0, n)
+	mr := make([]mapRow, len(rows))
+	for i, m := range rows {
+		start := len(keys)
+		for k, v := range m {
+			keys, vals = append(keys, k), append(vals, v)
+		}
+		mr[i] = mapRow{keys: keys[start:len(keys):len(keys)], vals: vals[start:len(vals):len(vals)]}
+		if err := col.AppendRow(&mr[i]); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -282,21 +486,88 @@ func cloneMap(m map[string]string) map[string]string {
 // failures (ErrPermanent: syntax, unknown table, type mismatch) return at
 // once. The caller keeps ownership of evs; nothing is retained.
 func (s *Store) WriteEvents(ctx context.Context, evs []event.Event) error {
-	for start := 0; start < len(evs); start += s.cfg.BatchSize {
-		chunk := evs[start:min(start+s.cfg.BatchSize, len(evs))]
-		var cols eventColumns
-		cols.grow(len(chunk))
-		for i := range chunk {
-			cols.add(&chunk[i])
+	return s.eachChunk(ctx, len(evs), func(ctx context.Context, lo, hi int) error {
+		chunk := evs[lo:hi]
+		token := batchToken("events", func(yield func(string) bool) {
+			for i := range chunk {
+				if !yield(chunk[i].ID) {
+					return
+				}
+			}
+		})
+		err := s.insert(ctx, "events", eventColumnNames, token, len(chunk), func(b driver.Batch) error {
+			return appendEvents(b, chunk)
+		})
+		if err != nil {
+			return fmt.Errorf("clickhouse: writing events %d..%d of %d: %w", lo, hi-1, len(evs), err)
 		}
-		if err := s.writeEventColumns(ctx, &cols); err != nil {
-			return fmt.Errorf("clickhouse: writing events %d..%d of %d: %w", start, start+len(chunk)-1, len(evs), err)
-		}
-	}
-	return nil
+		return nil
+	})
 }
 
-// writeEventColumns inserts one encoded batch.
+// insertsInFlight is how many INSERTs of one write run at once. Two let
+// the client encode the next batch while the server writes the previous
+// one (client and server each take about half of the CPU per event), so a
+// large write is bounded by the slower side instead of by their sum.
+const insertsInFlight = 2
+
+// eachChunk calls write for consecutive chunks lo..hi-1 of n rows of at
+// most BatchSize rows, up to insertsInFlight at a time, and returns the
+// first error (after the others have stopped: the first error cancels
+// their context). With one chunk it runs write in the caller's goroutine.
+func (s *Store) eachChunk(ctx context.Context, n int, write func(ctx context.Context, lo, hi int) error) error {
+	size := s.cfg.BatchSize
+	if n <= size {
+		if n == 0 {
+			return nil
+		}
+		return write(ctx, 0, n)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+		slots = make(chan struct{}, insertsInFlight)
+	)
+	lo := 0
+	for ; lo < n; lo += size {
+		acquired := false
+		select {
+		case slots <- struct{}{}:
+			acquired = true
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			if acquired {
+				<-slots
+			}
+			break
+		}
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			defer func() { <-slots }()
+			if err := write(ctx, lo, hi); err != nil {
+				mu.Lock()
+				if first == nil {
+					first = err
+					cancel()
+				}
+				mu.Unlock()
+			}
+		}(lo, min(lo+size, n))
+	}
+	wg.Wait()
+	if first == nil && lo < n {
+		// The caller's context ended before every chunk was started.
+		first = fmt.Errorf("clickhouse: writing rows %d..%d of %d: %w", lo, n-1, n, context.Cause(ctx))
+	}
+	return first
+}
+
+// writeEventColumns inserts one encoded batch (Buffer's rows).
 func (s *Store) writeEventColumns(ctx context.Context, cols *eventColumns) error {
 	if cols.len() == 0 {
 		return nil

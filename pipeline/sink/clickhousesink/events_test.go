@@ -1,10 +1,14 @@
 package clickhousesink
 
 import (
+	"context"
+	"errors"
 	"net/netip"
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -180,4 +184,104 @@ func TestQueryPack(t *testing.T) {
 	require.Equal(t, "", q.Params[3].Default)
 	require.True(t, q.Params[3].HasDefault)
 	require.False(t, strings.HasSuffix(q.SQL, ";"))
+}
+
+func TestEachChunk(t *testing.T) {
+	s := &Store{cfg: Config{BatchSize: 10}}
+	ctx := context.Background()
+
+	var mu sync.Mutex
+	var running, most int
+	seen := map[[2]int]int{}
+	require.NoError(t, s.eachChunk(ctx, 95, func(ctx context.Context, lo, hi int) error {
+		mu.Lock()
+		running++
+		most = max(most, running)
+		seen[[2]int{lo, hi}]++
+		mu.Unlock()
+		time.Sleep(time.Millisecond)
+		mu.Lock()
+		running--
+		mu.Unlock()
+		return nil
+	}))
+	require.Len(t, seen, 10, "every chunk once")
+	for lo := 0; lo < 95; lo += 10 {
+		require.Equal(t, 1, seen[[2]int{lo, min(lo+10, 95)}], "chunk %d", lo)
+	}
+	require.LessOrEqual(t, most, insertsInFlight)
+
+	// One chunk: the caller's goroutine, the caller's context.
+	require.NoError(t, s.eachChunk(ctx, 10, func(c context.Context, lo, hi int) error {
+		require.Equal(t, ctx, c)
+		require.Equal(t, [2]int{0, 10}, [2]int{lo, hi})
+		return nil
+	}))
+	require.NoError(t, s.eachChunk(ctx, 0, func(context.Context, int, int) error {
+		t.Fatal("no rows, no write")
+		return nil
+	}))
+
+	// The first error is returned; it cancels the chunks in flight and no
+	// chunk starts after it.
+	boom := errors.New("boom")
+	var started atomic.Int32
+	err := s.eachChunk(ctx, 1000, func(ctx context.Context, lo, hi int) error {
+		started.Add(1)
+		if lo == 10 {
+			return boom
+		}
+		<-ctx.Done()
+		return ctx.Err()
+	})
+	require.ErrorIs(t, err, boom)
+	require.LessOrEqual(t, started.Load(), int32(insertsInFlight+1))
+
+	// A caller's context that ends stops the write with its error.
+	cctx, cancel := context.WithCancel(ctx)
+	err = s.eachChunk(cctx, 1000, func(ctx context.Context, lo, hi int) error {
+		if lo == 0 {
+			cancel()
+		}
+		<-ctx.Done()
+		return ctx.Err()
+	})
+	require.ErrorIs(t, err, context.Canceled)
+}
+
+// TestEventColumnsReset checks that reset empties every column, keeps its
+// memory and drops the references to the previous rows.
+func TestEventColumnsReset(t *testing.T) {
+	var c eventColumns
+	c.grow(4)
+	ev := richEvent()
+	c.add(&ev)
+	c.add(&ev)
+	tables := c.tables[:2]
+	c.reset(3)
+	for i, v := range c.values() {
+		require.Zero(t, reflect.ValueOf(v).Len(), "column %s", eventColumnNames[i])
+		require.GreaterOrEqual(t, reflect.ValueOf(v).Cap(), 3, "column %s", eventColumnNames[i])
+	}
+	require.Nil(t, tables[0], "dropped rows are cleared")
+}
+
+// Every column of eventColumns has a path in appendRows: a typed one or
+// rowRange's (which panics on a type it does not know).
+func TestEventColumnsRowRange(t *testing.T) {
+	var c eventColumns
+	c.grow(3)
+	ev := richEvent()
+	for range 3 {
+		c.add(&ev)
+	}
+	for i, v := range c.values() {
+		switch v.(type) {
+		case [][]string, []map[string]string:
+			continue
+		}
+		require.NotPanics(t, func() {
+			require.Equal(t, 2, reflect.ValueOf(rowRange(v, 1, 3)).Len(), "column %s", eventColumnNames[i])
+		}, "column %s", eventColumnNames[i])
+	}
 }

@@ -24,8 +24,9 @@ type appliedMigration struct {
 // Migrate brings the database up to the embedded migrations, in order,
 // and records each in schema_migrations with its checksum. It is
 // idempotent: applied migrations are skipped, and every statement is
-// CREATE ... IF NOT EXISTS, so a run interrupted half-way is finished by
-// the next one.
+// CREATE ... IF NOT EXISTS or ALTER TABLE ... MODIFY COLUMN IF EXISTS (to
+// a fixed type, a no-op the second time), so a run interrupted half-way is
+// finished by the next one.
 //
 // It refuses to run (ErrMigrationEdited, naming the file) when an applied
 // migration's file changed, and when the database has a migration this

@@ -88,6 +88,7 @@ func (s *Store) insertSettings(token string) clickhouse.Settings {
 		"insert_deduplicate":                                 1,
 		"insert_deduplication_token":                         token,
 		"deduplicate_blocks_in_dependent_materialized_views": 1,
+		"low_cardinality_allow_in_native_format":             0,
 	}
 	if s.cfg.AsyncInsert {
 		st["async_insert"] = 1
@@ -105,13 +106,18 @@ func (s *Store) insert(ctx context.Context, table string, columns []string, toke
 	query := "INSERT INTO " + s.table(table) + " (" + joinColumns(columns) + ")"
 	err := s.retry(ctx, what, func(ctx context.Context) error {
 		qctx := clickhouse.Context(ctx, clickhouse.WithSettings(s.insertSettings(token)))
-		b, err := s.conn.PrepareBatch(qctx, query, driver.WithCloseOnFlush())
+		// No WithCloseOnFlush: fill may Flush blocks of a large batch,
+		// which must stay parts of this one INSERT.
+		b, err := s.conn.PrepareBatch(qctx, query)
 		if err != nil {
 			return fmt.Errorf("prepare: %w", err)
 		}
 		defer b.Close()
 		if err := fill(b); err != nil {
 			_ = b.Abort()
+			if fe := (errFlush{}); errors.As(err, &fe) {
+				return err // the network's, like a failed Send
+			}
 			// Encoding errors are ours, never the network's.
 			return fmt.Errorf("encoding rows: %w", errors.Join(ErrPermanent, err))
 		}

@@ -29,12 +29,12 @@ func (c *Classifier) ScanSecretSpans(text []byte, fn func(typ string, start, end
 		return
 	}
 	s := scanner{text: text, fn: fn}
-	s.forEach(anchorURL, s.dsnURL)
-	s.forEach(anchorJWT, s.jwt)
-	s.forEach(anchorPEM, s.privateKey)
-	s.forEach(anchorSecretKey, s.secretKey)
-	s.forEach(anchorPassLower, s.password)
-	s.forEach(anchorPassUpper, s.password)
+	s.forEach(anchorURL, 0, s.dsnURL)
+	s.forEach(anchorJWT, 2, s.jwt)
+	s.forEach(anchorPEM, 0, s.privateKey)
+	s.forEach(anchorSecretKey, 7, s.secretKey)
+	s.forEach(anchorPassLower, 3, s.password)
+	s.forEach(anchorPassUpper, 3, s.password)
 	s.runs(&tokenByte, tokenRunMin, s.tokenRun)
 	s.runs(&digitRunByte, digitRunMin, s.digitRun)
 }
@@ -65,15 +65,35 @@ func (s *scanner) report(typ string, i, j int) {
 }
 
 // forEach calls at(i) for every occurrence i of anchor. at returns where
-// the search resumes (at least i+1).
-func (s *scanner) forEach(anchor []byte, at func(i int) int) {
+// the search resumes (at least i+1). rare is the index of the anchor byte
+// that is rarest in SQL and log text (J of eyJ, K of SECRET_KEY, w of
+// assw): the search skips from one of those bytes to the next, where a
+// search for the whole anchor would stop at every e, a or S.
+func (s *scanner) forEach(anchor []byte, rare int, at func(i int) int) {
 	for i := 0; i < len(s.text); {
-		k := bytes.Index(s.text[i:], anchor)
+		k := indexFrom(s.text, i, anchor, rare)
 		if k < 0 {
 			return
 		}
-		i = max(at(i+k), i+k+1)
+		i = max(at(k), k+1)
 	}
+}
+
+// indexFrom returns the first occurrence of anchor in t at or after from,
+// or -1, looking for anchor[rare] first.
+func indexFrom(t []byte, from int, anchor []byte, rare int) int {
+	c := anchor[rare]
+	for j := from + rare; j < len(t); j++ {
+		k := bytes.IndexByte(t[j:], c)
+		if k < 0 {
+			return -1
+		}
+		j += k
+		if i := j - rare; i+len(anchor) <= len(t) && bytes.Equal(t[i:i+len(anchor)], anchor) {
+			return i
+		}
+	}
+	return -1
 }
 
 // Run classes for the skip scans.

@@ -50,8 +50,11 @@ type Normalizer struct {
 	ids        event.IDer
 	unmarked   []byte   // reused buffer for marker-free statement text
 	text       []byte   // reused buffer for the other scanned fields
+	lit        []byte   // reused buffer for unquoted placeholder values
 	names      strCache // table.column names
 	fps        strCache // fingerprints
+	tagStrs    strCache // sqlcommenter keys and values
+	comments   sqlfp.CommentParser
 	seed       maphash.Seed
 }
 
@@ -65,8 +68,12 @@ func NewNormalizer(c NormalizerConfig) *Normalizer {
 	if cat == nil {
 		cat = catalog.New(catalog.Config{})
 	}
-	return &Normalizer{hasher: NewHasher(c.Key), keepRaw: c.KeepRaw, catalog: cat,
+	n := &Normalizer{hasher: NewHasher(c.Key), keepRaw: c.KeepRaw, catalog: cat,
 		classifier: c.Classifier, analyzer: sqlfp.NewAnalyzer(), seed: maphash.MakeSeed()}
+	// Tag keys and most values (route, controller, framework) repeat on
+	// every query of a request type: share their strings.
+	n.comments.String = func(b []byte) string { return n.tagStrs.get(b, maphash.Bytes(n.seed, b)) }
+	return n
 }
 
 // Hasher returns the normalizer's keyed hasher.

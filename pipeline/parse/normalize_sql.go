@@ -32,12 +32,21 @@ func (n *Normalizer) statement(ev *event.Event, raw *Raw) {
 	// The names in res are immutable strings interned by the Analyzer
 	// (only the slices holding them are reused), so events keep them
 	// without a copy.
-	if len(res.Tables) > 0 {
-		ev.Tables = make([]string, len(res.Tables))
-		copy(ev.Tables, res.Tables)
+	// Tables and Columns share one allocation; each has its capacity
+	// capped, so an append to one never writes into the other.
+	nt, nc := len(res.Tables), len(res.Columns)
+	if ev.Columns != nil {
+		nc = 0
 	}
-	if ev.Columns == nil && len(res.Columns) > 0 {
-		ev.Columns = make([]string, 0, len(res.Columns))
+	if nt+nc > 0 {
+		names := make([]string, nt+nc)
+		if nt > 0 {
+			ev.Tables = names[:nt:nt]
+			copy(ev.Tables, res.Tables)
+		}
+		if nc > 0 {
+			ev.Columns = names[nt:nt]
+		}
 	}
 	for _, c := range res.Columns {
 		name := c.Name
@@ -67,7 +76,7 @@ func (n *Normalizer) statement(ev *event.Event, raw *Raw) {
 		n.binding(ev, raw, &res.Bindings[i])
 	}
 	for _, c := range res.Comments {
-		tags := sqlfp.ParseSQLCommenter(c)
+		tags := n.comments.Parse(c)
 		if tags == nil && commentAfterLiteral(raw.Statement, c) {
 			// A comment right after a closed string literal is the shape of
 			// comment truncation ("admin'--"): Django's ORM writes no comments
@@ -101,7 +110,7 @@ func (n *Normalizer) binding(ev *event.Event, raw *Raw, b *sqlfp.Binding) {
 		if b.Placeholder < 1 || b.Placeholder > len(raw.Placeholders) {
 			return // value not logged
 		}
-		p := unquoteLiteral(raw.Placeholders[b.Placeholder-1])
+		p := n.unquoteLiteral(raw.Placeholders[b.Placeholder-1])
 		if p.redacted {
 			class = classify.ClassRedacted
 		} else if p.bytes {
@@ -131,6 +140,7 @@ func (n *Normalizer) binding(ev *event.Event, raw *Raw, b *sqlfp.Binding) {
 	})
 }
 
+// literal is an unquoted placeholder value; value aliases Normalizer.lit.
 type literal struct {
 	value    []byte
 	bytes    bool
@@ -139,26 +149,40 @@ type literal struct {
 
 // unquoteLiteral turns a PlaceholderValues element (an SQL literal,
 // possibly inside markers: ‹'a1f3'›, ‹250›, ‹b'\x00'›, ‹<redacted>›) into
-// its value.
-func unquoteLiteral(s string) literal {
-	s = strings.TrimSpace(Unmark(s))
+// its value. The value is in a reused buffer, valid until the next call.
+func (n *Normalizer) unquoteLiteral(lit string) literal {
+	n.lit = appendUnmark(n.lit[:0], lit)
+	s := bytes.TrimSpace(n.lit)
 	switch {
-	case s == "<redacted>" || s == "×" || s == "'*****'":
-		return literal{value: []byte(s), redacted: true}
-	case strings.HasPrefix(s, "b'") || strings.HasPrefix(s, "x'") || strings.HasSuffix(s, "::BYTES"):
-		return literal{value: []byte(s), bytes: true}
+	case string(s) == "<redacted>" || string(s) == "×" || string(s) == "'*****'":
+		return literal{value: s, redacted: true}
+	case bytes.HasPrefix(s, []byte("b'")) || bytes.HasPrefix(s, []byte("x'")) || bytes.HasSuffix(s, []byte("::BYTES")):
+		return literal{value: s, bytes: true}
 	}
-	if i := strings.LastIndex(s, "::"); i > 0 && strings.HasPrefix(s, "'") {
+	if i := bytes.LastIndex(s, []byte("::")); i > 0 && s[0] == '\'' {
 		s = s[:i]
 	}
-	if strings.HasPrefix(s, "e'") || strings.HasPrefix(s, "E'") {
+	if bytes.HasPrefix(s, []byte("e'")) || bytes.HasPrefix(s, []byte("E'")) {
 		s = s[1:]
 	}
 	if len(s) >= 2 && s[0] == '\'' && s[len(s)-1] == '\'' {
-		inner := s[1 : len(s)-1]
-		return literal{value: bytes.ReplaceAll([]byte(inner), []byte("''"), []byte("'"))}
+		return literal{value: collapseQuotes(s[1 : len(s)-1])}
 	}
-	return literal{value: []byte(s)}
+	return literal{value: s}
+}
+
+// collapseQuotes replaces, left to right, every doubled single quote of
+// b by one, in place: bytes.ReplaceAll of the SQL escape, without the copy.
+func collapseQuotes(b []byte) []byte {
+	j := 0
+	for i := 0; i < len(b); i++ {
+		b[j] = b[i]
+		j++
+		if b[i] == '\'' && i+1 < len(b) && b[i+1] == '\'' {
+			i++
+		}
+	}
+	return b[:j]
 }
 
 // secrets scans every free-text part of the entry for secrets and personal
@@ -190,17 +214,21 @@ func (n *Normalizer) secrets(ev *event.Event, raw *Raw) {
 	// instead of converting per field (Unmark copies only when there are
 	// markers).
 	for _, p := range raw.Placeholders {
-		scan("placeholder", n.plainText(Unmark(p)))
+		scan("placeholder", n.plainText(p, true))
 	}
-	scan("params", n.plainText(raw.Params))
-	scan("error_text", n.plainText(Unmark(raw.ErrorText)))
-	scan("message", n.plainText(Unmark(raw.Message)))
+	scan("params", n.plainText(raw.Params, false))
+	scan("error_text", n.plainText(raw.ErrorText, true))
+	scan("message", n.plainText(raw.Message, true))
 }
 
 // plainText returns a copy of s in the reused text buffer, valid until
-// the next call.
-func (n *Normalizer) plainText(s string) []byte {
-	n.text = append(n.text[:0], s...)
+// the next call; with unmark, the copy is Unmark(s).
+func (n *Normalizer) plainText(s string, unmark bool) []byte {
+	if unmark {
+		n.text = appendUnmark(n.text[:0], s)
+	} else {
+		n.text = append(n.text[:0], s...)
+	}
 	return n.text
 }
 

@@ -63,6 +63,38 @@ func Unmark(s string) string {
 	return strings.ReplaceAll(s, MarkClose, "")
 }
 
+// appendUnmark appends Unmark(s) to dst. It removes the markers in the
+// same two passes as Unmark (every ‹, then every › of what is left), so
+// even a marker that the first pass joins from invalid UTF-8 goes.
+func appendUnmark(dst []byte, s string) []byte {
+	start := len(dst)
+	for {
+		i := strings.Index(s, MarkOpen)
+		if i < 0 {
+			dst = append(dst, s...)
+			break
+		}
+		dst = append(dst, s[:i]...)
+		s = s[i+len(MarkOpen):]
+	}
+	b := dst[start:]
+	i := bytes.Index(b, markClose)
+	if i < 0 {
+		return dst
+	}
+	j := i
+	for i >= 0 {
+		b = b[i+len(MarkClose):]
+		i = bytes.Index(b, markClose)
+		if i < 0 {
+			j += copy(dst[start+j:], b)
+			break
+		}
+		j += copy(dst[start+j:], b[:i])
+	}
+	return dst[:start+j]
+}
+
 // UnmarkBytes is Unmark for bytes; it returns b itself when there is no
 // marker, else a new slice.
 func UnmarkBytes(b []byte) []byte { return appendUnmarked(nil, b) }

@@ -19,11 +19,16 @@ func TestUnmark(t *testing.T) {
 		"€ and ‹€›":                    "€ and €", // other E2 sequences stay
 		"trailing \xe2":                "trailing \xe2",
 		"\xe2\x80":                     "\xe2\x80",
+		"››x‹‹":                        "x",
 	}
 	for in, want := range cases {
 		require.Equal(t, want, string(UnmarkBytes([]byte(in))), "%q", in)
 		require.Equal(t, want, Unmark(in), "%q", in)
+		require.Equal(t, "p"+want, string(appendUnmark([]byte("p"), in)), "%q", in)
 	}
+	// Unmark's second pass also removes a › that removing a ‹ created.
+	joined := "a\xe2\x80‹\xbaz"
+	require.Equal(t, Unmark(joined), string(appendUnmark(nil, joined)))
 	buf := []byte("prefix")
 	require.Equal(t, "ab", string(appendUnmarked(buf, []byte("‹a›b"))))
 }

@@ -3,6 +3,7 @@ package sqlfp
 import (
 	"bytes"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -100,9 +101,25 @@ func FuzzParseSQLCommenter(f *testing.F) {
 	f.Add([]byte(`/*traceparent='00-5a1e9c0b7d2f44c1a8e3f6b2d9c0e7a1-3b9d2c4e5f6a7b8c-01'*/`), "app_name", "clinic")
 	f.Add([]byte(`k='it\'s',k='dup'`), "a b", "c,d=e'f")
 	f.Add([]byte(`not sqlcommenter`), "", "")
+	f.Add([]byte(`k='%%%41+%2B%zz\\'%2541'`), `\\\'%%%`, "%4")
+	var reused CommentParser // buffers carried from input to input
+	reused.String = func(b []byte) string { return string(b) }
 	f.Fuzz(func(t *testing.T, comment []byte, key, value string) {
-		if m := ParseSQLCommenter(comment); m != nil && len(m) == 0 {
+		orig := bytes.Clone(comment)
+		m := ParseSQLCommenter(comment)
+		if m != nil && len(m) == 0 {
 			t.Fatalf("empty non-nil map for %q", comment)
+		}
+		if m2 := reused.Parse(comment); !reflect.DeepEqual(m, m2) {
+			t.Fatalf("CommentParser %q != ParseSQLCommenter %q for %q", m2, m, comment)
+		}
+		if !bytes.Equal(orig, comment) {
+			t.Fatalf("comment changed: %q to %q", orig, comment)
+		}
+		for _, in := range []string{string(comment), key, value} {
+			if got, want := unescapeTag([]byte(in)), unescapeTagRef(in); got != want {
+				t.Fatalf("unescapeTag(%q) = %q, want %q", in, got, want)
+			}
 		}
 		// Round trip through the Python serialization (quote, then double
 		// every %). Values with % are decoded twice by design, so skip them.
@@ -117,4 +134,20 @@ func FuzzParseSQLCommenter(f *testing.F) {
 			}
 		}
 	})
+}
+
+// unescapeTagRef is unescapeTag written with the library calls it stands
+// for.
+func unescapeTagRef(s string) string {
+	s = strings.ReplaceAll(s, `\'`, `'`)
+	s = strings.ReplaceAll(s, "%%", "%")
+	s, err := url.QueryUnescape(s)
+	if err != nil {
+		return ""
+	}
+	s, err = url.PathUnescape(s)
+	if err != nil {
+		return ""
+	}
+	return s
 }

@@ -215,14 +215,66 @@ func init() {
 		}
 		kwMaxLen = max(kwMaxLen, len(d.word))
 	}
+	buildKwTable()
 }
 
 // lookupKeyword returns the keyword ID of a lower-cased word, or kwNone.
+// It runs for every identifier the lexer sees, so it uses a collision-free
+// table built at init (kwSlots) instead of the map: one multiply, one
+// load and one short comparison.
 func lookupKeyword(w []byte) kwID {
 	if len(w) == 0 || len(w) > kwMaxLen {
 		return kwNone
 	}
-	return kwByWord[string(w)]
+	id := kwSlots[(kwKey(w)*kwMult)>>(64-kwTableBits)]
+	if id != kwNone && kwDefs[id].word == string(w) {
+		return id
+	}
+	return kwNone
+}
+
+// kwTableBits sizes kwSlots: 4096 one-byte slots for about 150 words,
+// sparse enough that a collision-free multiplier is found in a few tries.
+const kwTableBits = 12
+
+var (
+	kwSlots [1 << kwTableBits]kwID
+	kwMult  uint64
+)
+
+// kwKey packs the length and a few bytes of a non-empty word (first two,
+// middle, last two) into one word; keywords differ in it (buildKwTable
+// checks).
+func kwKey(w []byte) uint64 {
+	n := len(w)
+	return uint64(n) | uint64(w[0])<<8 | uint64(w[min(1, n-1)])<<16 | uint64(w[n/2])<<24 |
+		uint64(w[max(n-2, 0)])<<32 | uint64(w[n-1])<<40
+}
+
+// buildKwTable finds a multiplier under which every keyword has its own
+// slot of kwSlots. The candidates come from a fixed sequence, so the table
+// is the same in every process.
+func buildKwTable() {
+	x := uint64(0x9E3779B97F4A7C15)
+	for range 1 << 16 {
+		x += 0x9E3779B97F4A7C15
+		m := (x ^ x>>31) | 1
+		var t [1 << kwTableBits]kwID
+		ok := true
+		for w, id := range kwByWord {
+			h := (kwKey([]byte(w)) * m) >> (64 - kwTableBits)
+			if t[h] != kwNone {
+				ok = false
+				break
+			}
+			t[h] = id
+		}
+		if ok {
+			kwSlots, kwMult = t, m
+			return
+		}
+	}
+	panic("sqlfp: no collision-free keyword table")
 }
 
 func (k kwID) reserved() bool  { return k != kwNone && kwDefs[k].flags&fReserved != 0 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"hash/maphash"
+	"maps"
 	"math"
 	"strings"
 
@@ -43,7 +44,6 @@ type core struct {
 
 	// Per-event state, reset by begin.
 	ev         *event.Event
-	attrHint   int
 	redactable bool
 	evTime     int64
 	remoteHost string
@@ -57,7 +57,28 @@ type core struct {
 	objKey     string
 	buf        []byte
 	ubuf       []byte // unmark scratch
+	attrs      []attr // Attrs entries in the order set; the map is built in finish
+
+	tmpl attrTemplate
 }
+
+// attr is one Attrs entry.
+type attr struct{ k, v string }
+
+// attrTemplate holds the Attrs entries that the last events shared
+// (tenant, version, stable payload fields) as a small map: an event that
+// has them all starts from a copy of it (maps.Clone copies the map's one
+// group, no hashing) and inserts only its own entries. At most
+// maxSmallAttrs entries, whatever the input.
+type attrTemplate struct {
+	m    map[string]string // nil when there is no template
+	kv   []attr            // the entries of m
+	last []attr            // final entries of the last event built without m, to find stable ones
+}
+
+// maxSmallAttrs is the number of entries of a map of one group; larger
+// Attrs maps are built directly, sized once.
+const maxSmallAttrs = 8
 
 func newCore(n *parse.Normalizer, o Options) core {
 	if n == nil {
@@ -66,17 +87,16 @@ func newCore(n *parse.Normalizer, o Options) core {
 	return core{n: n, h: n.Hasher(), opts: o.withDefaults(), strs: &internTable{seed: maphash.MakeSeed()}}
 }
 
-// begin starts a new event. attrs is the expected number of Attrs
-// entries, to size the map once.
-func (c *core) begin(ev *event.Event, redactable bool, attrs int) {
+// begin starts a new event.
+func (c *core) begin(ev *event.Event, redactable bool) {
 	c.raw.Reset()
 	c.ev = ev
-	c.attrHint = attrs
 	c.redactable = redactable
 	c.evTime, c.ageNS, c.svcNS = 0, 0, 0
 	c.hasAge, c.hasSvc, c.tagClient = false, false, false
 	c.remoteHost, c.remotePort = "", 0
 	c.objRank = 0
+	c.attrs = c.attrs[:0]
 }
 
 // finish resolves precedence between envelope, tags and payload, then
@@ -101,6 +121,7 @@ func (c *core) finish(entry []byte) {
 	if ev.ExecMode == "exec-internal" || ev.User == "node" || strings.HasPrefix(ev.Application, "$ internal") {
 		ev.Internal = true
 	}
+	c.buildAttrs()
 	c.raw.Entry = entry
 	c.n.Finish(ev, &c.raw)
 	c.ev = nil
@@ -162,12 +183,108 @@ func (c *core) client(b []byte) (string, int) {
 	return c.intern(host), port
 }
 
-// setAttr stores a non-sensitive value under k.
+// setAttr stores a non-sensitive value under k; a later value for the
+// same key replaces an earlier one.
 func (c *core) setAttr(k, v string) {
-	if c.ev.Attrs == nil {
-		c.ev.Attrs = make(map[string]string, c.attrHint)
+	c.attrs = append(c.attrs, attr{k, v})
+}
+
+// buildAttrs sets ev.Attrs from the entries setAttr collected (nil when
+// there are none), the later of two values for one key winning.
+func (c *core) buildAttrs() {
+	kv := c.attrs
+	if len(kv) == 0 {
+		return
 	}
-	c.ev.Attrs[k] = v
+	t := &c.tmpl
+	if len(kv) > maxSmallAttrs {
+		m := make(map[string]string, len(kv))
+		for _, a := range kv {
+			m[a.k] = a.v
+		}
+		c.ev.Attrs = m
+		return
+	}
+	if t.m != nil && t.covers(kv) {
+		m := maps.Clone(t.m)
+		for _, a := range kv {
+			if !t.has(a.k) {
+				m[a.k] = a.v
+			}
+		}
+		c.ev.Attrs = m
+		return
+	}
+	m := make(map[string]string, len(kv))
+	for _, a := range kv {
+		m[a.k] = a.v
+	}
+	c.ev.Attrs = m
+	t.update(kv)
+}
+
+// covers reports whether the final value of every template key in kv is
+// the template's value.
+func (t *attrTemplate) covers(kv []attr) bool {
+	for _, e := range t.kv {
+		v, ok := lastValue(kv, e.k)
+		if !ok || v != e.v {
+			return false
+		}
+	}
+	return true
+}
+
+func (t *attrTemplate) has(k string) bool {
+	for _, e := range t.kv {
+		if e.k == k {
+			return true
+		}
+	}
+	return false
+}
+
+// update, after an event that m did not cover, makes the template the
+// entries this event shares with the previous such event (when there are
+// at least two) and remembers this event's.
+func (t *attrTemplate) update(kv []attr) {
+	t.kv = t.kv[:0]
+	for _, e := range t.last {
+		if v, ok := lastValue(kv, e.k); ok && v == e.v {
+			t.kv = append(t.kv, e)
+		}
+	}
+	t.m = nil
+	if len(t.kv) >= 2 {
+		t.m = make(map[string]string, len(t.kv))
+		for _, e := range t.kv {
+			t.m[e.k] = e.v
+		}
+	} else {
+		t.kv = t.kv[:0]
+	}
+	t.last = t.last[:0]
+	for _, a := range kv {
+		if !hasKey(t.last, a.k) {
+			v, _ := lastValue(kv, a.k)
+			t.last = append(t.last, attr{a.k, v})
+		}
+	}
+}
+
+// lastValue returns the value kv gives k last.
+func lastValue(kv []attr, k string) (string, bool) {
+	for i := len(kv) - 1; i >= 0; i-- {
+		if kv[i].k == k {
+			return kv[i].v, true
+		}
+	}
+	return "", false
+}
+
+func hasKey(kv []attr, k string) bool {
+	_, ok := lastValue(kv, k)
+	return ok
 }
 
 // safeText returns free text that may contain ‹…› spans, ready for the
@@ -275,15 +392,4 @@ func trimLine(b []byte) []byte {
 		return b[:n-1]
 	}
 	return b
-}
-
-// attrHint estimates the Attrs entries of an event with payload o. Up to
-// eight entries fit Go's small map (one group, one allocation), which is
-// what exec and audit events need; telemetry events with dozens of
-// statistics get a table sized once.
-func attrHint(o *fastjson.Object) int {
-	if o == nil || o.Len() <= 16 {
-		return 8
-	}
-	return o.Len()*3/4 + 4
 }

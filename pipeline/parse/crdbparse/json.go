@@ -82,7 +82,7 @@ func (d *jsonDecoder) build(ev *event.Event, env *envelope, entry []byte) {
 	if env.payload != nil && env.payload.Type() == fastjson.TypeObject {
 		payload, _ = env.payload.Object()
 	}
-	d.begin(ev, redactable, attrHint(payload))
+	d.begin(ev, redactable)
 	ev.Format = parse.FormatCRDBJSON
 	if env.compact {
 		ev.Format = parse.FormatCRDBJSONCompact

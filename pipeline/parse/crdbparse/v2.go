@@ -187,7 +187,7 @@ func (d *v2Decoder) complete(out []event.Event) ([]event.Event, error) {
 		Severity: severityLetter(d.sev),
 	})
 	ev := &out[len(out)-1]
-	d.begin(ev, d.redactable, attrHint(payload))
+	d.begin(ev, d.redactable)
 	if d.chanNum < 0 {
 		ev.Channel = channelNames[0]
 	} else {

@@ -43,6 +43,7 @@ type jsonDecoder struct {
 	last                         int64
 	raw                          parse.Raw
 	buf                          []byte
+	loggers, aliases             recentStrings
 }
 
 // NewJSONDecoder returns a decoder of Django JSON logs (python-json-logger
@@ -87,6 +88,22 @@ func (d *jsonDecoder) text(v *fastjson.Value) string {
 	return string(d.buf)
 }
 
+// scratchText is text for values that are only looked at: the bytes are
+// valid until the next call.
+func (d *jsonDecoder) scratchText(v *fastjson.Value) []byte {
+	if v == nil {
+		return nil
+	}
+	switch v.Type() {
+	case fastjson.TypeString:
+		return v.GetStringBytes()
+	case fastjson.TypeNull:
+		return nil
+	}
+	d.buf = v.MarshalTo(d.buf[:0])
+	return d.buf
+}
+
 // Feed implements parse.Decoder.
 func (d *jsonDecoder) Feed(line source.Line, out []event.Event) ([]event.Event, error) {
 	text := bytes.TrimSpace(line.Text)
@@ -115,23 +132,27 @@ func (d *jsonDecoder) Feed(line source.Line, out []event.Event) ([]event.Event, 
 		return out, parse.Malformed(line, reason, timeDetail(reason))
 	}
 	d.last = t
-	ev := event.Event{
+	// The event is built in place: a local one would escape (finish is a
+	// func value) and cost an allocation of its own.
+	out = append(out, event.Event{
 		Time:   t,
 		Source: event.SourceDjango,
 		Format: parse.FormatDjangoJSON,
 		Origin: event.Origin{File: line.File, Offset: line.Offset},
 		Node:   d.o.Host,
-	}
-	if lv := d.text(lookup(v, d.levelK)); lv != "" {
-		ev.Severity = levelName([]byte(lv))
+	})
+	ev := &out[len(out)-1]
+	if lv := d.scratchText(lookup(v, d.levelK)); len(lv) > 0 {
+		ev.Severity = levelName(lv)
 	}
 	x := d.extras(v, sqlV)
 	d.raw.Reset()
 	d.raw.Entry = text
-	d.c.classify(&ev, &d.raw, d.text(lookup(v, d.loggerK)), d.text(msgV), &x)
-	inferSeverity(&ev)
-	d.finish(&ev, &d.raw)
-	return append(out, ev), nil
+	logger := d.loggers.get(d.scratchText(lookup(v, d.loggerK)))
+	d.c.classify(ev, &d.raw, logger, d.text(msgV), &x)
+	inferSeverity(ev)
+	d.finish(ev, &d.raw)
+	return out, nil
 }
 
 // time returns the first time key that parses; a present but unparsable
@@ -177,18 +198,18 @@ func (d *jsonDecoder) extras(v, sqlV *fastjson.Value) extras {
 	if p := v.Get("params"); p != nil {
 		x.params, x.hasParams = d.text(p), true
 	}
-	x.alias = d.text(v.Get("alias"))
+	x.alias = d.aliases.get(d.scratchText(v.Get("alias")))
 	if dv := v.Get("duration"); dv != nil {
-		if f, err := strconv.ParseFloat(d.text(dv), 64); err == nil {
+		if f, err := strconv.ParseFloat(string(d.scratchText(dv)), 64); err == nil {
 			x.duration, x.hasDuration = f, true
 		}
 	}
 	if a := v.Get("async"); a != nil {
-		x.async = a.Type() == fastjson.TypeTrue || d.text(a) == "True"
+		x.async = a.Type() == fastjson.TypeTrue || string(d.scratchText(a)) == "True"
 	}
 	if sc := v.Get("status_code"); sc != nil {
 		// Atoi("") fails anyway; skipping it saves its error allocation.
-		if s, err := strconv.Atoi(d.text(sc)); err == nil && s >= 100 && s < 600 {
+		if s, err := strconv.Atoi(string(d.scratchText(sc))); err == nil && s >= 100 && s < 600 {
 			x.status = s
 		}
 	}

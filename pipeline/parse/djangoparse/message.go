@@ -2,6 +2,7 @@ package djangoparse
 
 import (
 	"bytes"
+	"encoding/binary"
 	"strings"
 )
 
@@ -193,6 +194,9 @@ func splitRequestMessage(first string) (requestMessage, bool) {
 // bytes. A few raw control characters (old Django wrote crafted paths
 // unescaped) do not make a line binary.
 func isBinary(b []byte) bool {
+	if !hasCtlByte(b) {
+		return false // the common case, decided 8 bytes at a time
+	}
 	if bytes.IndexByte(b, 0) >= 0 {
 		return true
 	}
@@ -203,6 +207,36 @@ func isBinary(b []byte) bool {
 		}
 	}
 	return ctl > 8 && ctl*4 > len(b)
+}
+
+// hasCtlByte reports whether b holds a byte below 0x20 or 0x7f. Per
+// 8-byte word, (x-0x20..)&^x sets the high bit of some byte exactly when a
+// byte is below 0x20 (a borrow starts only at such a byte), and the same
+// test on x^0x7f.. (zero where a byte is 0x7f) finds DEL.
+func hasCtlByte(b []byte) bool {
+	const ones, lo, del, hi = 0x0101010101010101, 0x2020202020202020, 0x7f7f7f7f7f7f7f7f, 0x8080808080808080
+	for len(b) >= 16 { // two words per test: lines are long and control bytes rare
+		x, z := binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:])
+		y, w := x^del, z^del
+		if ((x-lo)&^x|(y-ones)&^y|(z-lo)&^z|(w-ones)&^w)&hi != 0 {
+			return true
+		}
+		b = b[16:]
+	}
+	for len(b) >= 8 {
+		x := binary.LittleEndian.Uint64(b)
+		y := x ^ del
+		if ((x-lo)&^x|(y-ones)&^y)&hi != 0 {
+			return true
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c < 0x20 || c == 0x7f {
+			return true
+		}
+	}
+	return false
 }
 
 // stripANSI removes SGR colour sequences (runserver colours its lines when
@@ -235,5 +269,29 @@ func firstLine(s string) string {
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		return s[:i]
 	}
+	return s
+}
+
+// recentStrings shares the strings of a low-cardinality field (logger
+// names, database aliases) between records: it remembers the last four
+// distinct values, compared in full, and replaces them in turn.
+type recentStrings struct {
+	s    [4]string
+	next int
+}
+
+// get returns string(b), reusing a remembered equal string.
+func (r *recentStrings) get(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	for _, s := range r.s {
+		if s == string(b) {
+			return s
+		}
+	}
+	s := string(b)
+	r.s[r.next] = s
+	r.next = (r.next + 1) % len(r.s)
 	return s
 }

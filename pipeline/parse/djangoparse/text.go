@@ -63,6 +63,7 @@ type textDecoder struct {
 	discard bool // swallowing the continuation lines of a dropped record
 	last    int64
 	raw     parse.Raw
+	loggers recentStrings
 }
 
 // NewTextDecoder returns a decoder of Django text logs in o.Format. The
@@ -261,19 +262,21 @@ func (d *textDecoder) emit(out []event.Event) []event.Event {
 	}
 	d.has = false
 	r := &d.cur
-	ev := event.Event{
+	// Built in place: a local event would escape (finish is a func value).
+	out = append(out, event.Event{
 		Time:   r.time,
 		Source: event.SourceDjango,
 		Format: parse.FormatDjangoText,
 		Origin: event.Origin{File: r.file, Offset: r.offset},
 		Node:   d.o.Host,
-	}
+	})
+	ev := &out[len(out)-1]
 	logger, level := r.logger, ""
 	if g := r.lay.levelGroup; g >= 0 && r.sub[2*g] >= 0 {
 		level = levelName(r.entry[r.sub[2*g]:r.sub[2*g+1]])
 	}
 	if g := r.lay.nameGroup; g >= 0 && r.sub[2*g] >= 0 {
-		logger = string(r.entry[r.sub[2*g]:r.sub[2*g+1]])
+		logger = d.loggers.get(r.entry[r.sub[2*g]:r.sub[2*g+1]])
 	}
 	msg := r.entry[r.msg:]
 	if r.lay.suffix != nil {
@@ -289,10 +292,10 @@ func (d *textDecoder) emit(out []event.Event) []event.Event {
 	ev.Severity = level
 	d.raw.Reset()
 	d.raw.Entry = r.entry
-	d.c.classify(&ev, &d.raw, logger, string(msg), &extras{})
-	inferSeverity(&ev)
-	d.finish(&ev, &d.raw)
-	return append(out, ev)
+	d.c.classify(ev, &d.raw, logger, string(msg), &extras{})
+	inferSeverity(ev)
+	d.finish(ev, &d.raw)
+	return out
 }
 
 // cutSuffix removes the format's suffix from the line where the message

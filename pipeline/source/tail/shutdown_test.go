@@ -2,6 +2,7 @@ package tail
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"path/filepath"
@@ -203,16 +204,26 @@ func TestReadStreamShutdown(t *testing.T) {
 			go func() {
 				_, _ = io.WriteString(pw, entries(1, 3, 1)+strings.TrimSuffix(v2Entry(3, 0), "\n"))
 			}()
+			// A watchdog: a bug (or a batch shape this test did not foresee)
+			// fails the test instead of hanging it until go test's timeout.
+			watchdog := time.AfterFunc(30*time.Second, func() {
+				cancel()
+				_ = pw.CloseWithError(errors.New("watchdog: no shutdown within 30s"))
+			})
+			defer watchdog.Stop()
 			var msgs []string
+			cancelled := false
 			for b := range in {
 				for _, ev := range b.Events {
 					msgs = append(msgs, ev.Message)
 				}
-				if len(msgs) == 1 {
+				if len(msgs) > 0 && !cancelled {
 					time.Sleep(100 * time.Millisecond) // the rest of the write is read and held
 					cancel()
+					cancelled = true
 				}
 			}
+			require.True(t, watchdog.Stop(), "the watchdog fired: the stream did not stop on cancel")
 			require.NoError(t, <-errc)
 			if drained {
 				require.Equal(t, map[int]int{1: 1, 2: 1, 3: 1}, numbers(t, msgs))

@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"hash"
+	"path/filepath"
+	"strconv"
 )
 
 // NewID returns the deterministic id of an entry: the first 128 bits of
@@ -34,13 +36,33 @@ type IDer struct {
 
 // ID returns NewID(source, raw).
 func (d *IDer) ID(source string, raw []byte) string {
+	d.pre = append(append(d.pre[:0], source...), 0)
+	return d.sum16(raw)
+}
+
+// IDAt returns the id of an entry that has no time of its own: like ID,
+// but the hash also covers the base name of the file it was read from and
+// its offset there, so that byte-identical time-less lines (two
+// "Unauthorized: /login/" lines of Django's default console format) stay
+// two events. The same file read again, by ingest or by an embedded run
+// from another directory, gives the same ids.
+func (d *IDer) IDAt(source string, o Origin, raw []byte) string {
+	d.pre = append(append(d.pre[:0], source...), 1)
+	d.pre = append(d.pre, filepath.Base(o.File)...)
+	d.pre = append(d.pre, 0)
+	d.pre = strconv.AppendInt(d.pre, o.Offset, 10)
+	d.pre = append(d.pre, 0)
+	return d.sum16(raw)
+}
+
+// sum16 hashes d.pre then raw and returns the first 128 bits in hex.
+func (d *IDer) sum16(raw []byte) string {
 	if d.h == nil {
 		d.h = sha256.New()
 		d.sum = make([]byte, 0, sha256.Size)
 	} else {
 		d.h.Reset()
 	}
-	d.pre = append(append(d.pre[:0], source...), 0)
 	d.h.Write(d.pre)
 	d.h.Write(raw)
 	d.sum = d.h.Sum(d.sum[:0])

@@ -20,6 +20,11 @@ type Raw struct {
 	ErrorText    string   // CockroachDB ErrorText / Detail (markers allowed)
 	Message      string   // unstructured message text (markers allowed)
 	SettingValue string   // set_cluster_setting Value (markers allowed)
+	// Timeless says the entry carries no time of its own (a Django format
+	// without asctime/created/server_time: the time is inherited). Such
+	// entries repeat byte for byte ("Unauthorized: /login/"), so their id
+	// also covers where they were read (event.IDer.IDAt).
+	Timeless bool
 }
 
 // Reset clears r for reuse, keeping capacity.
@@ -85,7 +90,11 @@ func (n *Normalizer) Hasher() *Hasher { return n.hasher }
 // raw in the clear unless KeepRaw is set.
 func (n *Normalizer) Finish(ev *event.Event, raw *Raw) {
 	ev.V = event.SchemaVersion
-	ev.ID = n.ids.ID(ev.Source, raw.Entry)
+	if raw.Timeless {
+		ev.ID = n.ids.IDAt(ev.Source, ev.Origin, raw.Entry)
+	} else {
+		ev.ID = n.ids.ID(ev.Source, raw.Entry)
+	}
 	n.secrets(ev, raw)
 	if raw.ErrorText != "" {
 		ev.ErrorText = n.redactText(raw.ErrorText)

@@ -41,6 +41,7 @@ type jsonDecoder struct {
 	p                            fastjson.Parser
 	timeK, levelK, loggerK, msgK []jsonKey
 	last                         int64
+	timeless                     bool // the current record's time is inherited
 	raw                          parse.Raw
 	buf                          []byte
 	loggers, aliases             recentStrings
@@ -148,6 +149,7 @@ func (d *jsonDecoder) Feed(line source.Line, out []event.Event) ([]event.Event, 
 	x := d.extras(v, sqlV)
 	d.raw.Reset()
 	d.raw.Entry = text
+	d.raw.Timeless = d.timeless
 	logger := d.loggers.get(d.scratchText(lookup(v, d.loggerK)))
 	d.c.classify(ev, &d.raw, logger, d.text(msgV), &x)
 	inferSeverity(ev)
@@ -159,6 +161,7 @@ func (d *jsonDecoder) Feed(line source.Line, out []event.Event) ([]event.Event, 
 // time is an error only when no other key gives a time.
 func (d *jsonDecoder) time(v *fastjson.Value) (int64, string) {
 	bad := false
+	d.timeless = false
 	for _, k := range d.timeK {
 		x := lookup(v, []jsonKey{k})
 		if x == nil {
@@ -178,6 +181,7 @@ func (d *jsonDecoder) time(v *fastjson.Value) (int64, string) {
 		}
 		bad = true
 	}
+	d.timeless = !bad
 	switch {
 	case bad:
 		return 0, parse.ReasonBadTimestamp

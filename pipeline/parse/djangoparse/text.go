@@ -37,15 +37,16 @@ func mustLayout(f string) *layout {
 
 // record is the held, possibly multi-line record.
 type record struct {
-	entry  []byte // lines joined with '\n'
-	lines  int
-	file   string
-	offset int64
-	lay    *layout
-	sub    []int // prefix submatch indexes into the first line
-	msg    int   // where the message starts in entry
-	time   int64
-	logger string // from a runserver prefix in bare-message mode
+	entry    []byte // lines joined with '\n'
+	timeless bool   // the time is inherited, not the record's own
+	lines    int
+	file     string
+	offset   int64
+	lay      *layout
+	sub      []int // prefix submatch indexes into the first line
+	msg      int   // where the message starts in entry
+	time     int64
+	logger   string // from a runserver prefix in bare-message mode
 }
 
 // textDecoder decodes Django text logs. See doc.go for the model.
@@ -193,6 +194,7 @@ func (d *textDecoder) continuation(line source.Line, text []byte, out []event.Ev
 // inherited time of a time-less record; reason is set when there is none.
 func (d *textDecoder) startTime(r *record) (int64, string) {
 	l := r.lay
+	r.timeless = false
 	group := func(g int) (string, bool) {
 		if g < 0 || 2*g+1 >= len(r.sub) || r.sub[2*g] < 0 {
 			return "", false
@@ -230,6 +232,7 @@ func (d *textDecoder) startTime(r *record) (int64, string) {
 		}
 		return ns, ""
 	}
+	r.timeless = true
 	if d.last > 0 {
 		return d.last, ""
 	}
@@ -292,6 +295,7 @@ func (d *textDecoder) emit(out []event.Event) []event.Event {
 	ev.Severity = level
 	d.raw.Reset()
 	d.raw.Entry = r.entry
+	d.raw.Timeless = r.timeless
 	d.c.classify(ev, &d.raw, logger, string(msg), &extras{})
 	inferSeverity(ev)
 	d.finish(ev, &d.raw)

@@ -5,16 +5,9 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"log/slog"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -31,6 +24,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"roachwatch/internal/testenv/kafkaenv"
+	"roachwatch/internal/testenv/testca"
 	"roachwatch/pipeline/secret"
 	"roachwatch/pipeline/transport/kafkatransport"
 )
@@ -165,7 +159,7 @@ func TestTLSSCRAM(t *testing.T) {
 	require.NotContains(t, err.Error(), "not-the-password")
 
 	wrongCA := base
-	wrongCA.TLS.CAFile = otherCA(t)
+	wrongCA.TLS.CAFile = testca.UnrelatedCA(t, "not the broker's CA")
 	err = kafkatransport.EnsureTopics(ctx, wrongCA, log)
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "certificate signed by unknown authority")
@@ -182,20 +176,6 @@ func TestTLSSCRAM(t *testing.T) {
 	require.NoError(t, prod.Run(ctx, in))
 	<-acked
 	require.NoError(t, prod.Close())
-}
-
-// otherCA writes a CA certificate the broker's certificate does not chain to.
-func otherCA(t *testing.T) string {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "not the broker's CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	require.NoError(t, err)
-	p := filepath.Join(t.TempDir(), "other-ca.pem")
-	require.NoError(t, os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
-	return p
 }
 
 // TestMalformedToDLQ: bad lines reach the DLQ with reason, position and a

@@ -4,17 +4,9 @@ package kafkaenv_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -25,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"roachwatch/internal/testenv/kafkaenv"
+	"roachwatch/internal/testenv/testca"
 )
 
 const (
@@ -211,7 +204,7 @@ func consume(ctx context.Context, t *testing.T, addr string, dialer *kafka.Diale
 // untrusted CA fail promptly with an error that names the cause.
 func TestSASLListenerAuth(t *testing.T) {
 	env := kafkaenv.Broker(t)
-	otherCA := writeUnrelatedCA(t)
+	otherCA := testca.UnrelatedCA(t, "unrelated test CA")
 	const limit = 15 * time.Second
 
 	cases := []struct {
@@ -320,26 +313,4 @@ func firstError(errs kafka.WriteErrors) error {
 		}
 	}
 	return nil
-}
-
-// writeUnrelatedCA writes a self-signed CA certificate that did not sign the
-// broker's certificate, for the negative TLS case.
-func writeUnrelatedCA(t *testing.T) string {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "unrelated test CA"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	require.NoError(t, err)
-	path := filepath.Join(t.TempDir(), "other-ca.pem")
-	require.NoError(t, os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
-	return path
 }

@@ -4,16 +4,7 @@ package clickhousesink_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
-	"math/big"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -21,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"roachwatch/internal/testenv/chenv"
+	"roachwatch/internal/testenv/testca"
 	"roachwatch/pipeline/secret"
 	"roachwatch/pipeline/sink/clickhousesink"
 )
@@ -86,7 +78,7 @@ func TestTLSVerifyFull(t *testing.T) {
 // certificate does not name must all fail the connection, at once and as
 // a permanent error (retrying cannot fix a certificate).
 func TestTLSRefusesUnverifiedServer(t *testing.T) {
-	otherCA := writeOtherCA(t)
+	otherCA := testca.UnrelatedCA(t, "not the ClickHouse CA")
 	cases := []struct {
 		name string
 		edit func(*clickhousesink.Config)
@@ -129,26 +121,4 @@ func countEvents(t *testing.T, ctx context.Context, s *clickhousesink.Store) uin
 		return nil
 	}))
 	return n
-}
-
-// writeOtherCA writes a self-signed CA certificate that signed nothing the
-// server has and returns its path.
-func writeOtherCA(t *testing.T) string {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	require.NoError(t, err)
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(7),
-		Subject:               pkix.Name{CommonName: "not the ClickHouse CA"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	require.NoError(t, err)
-	p := filepath.Join(t.TempDir(), "other-ca.pem")
-	require.NoError(t, os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600))
-	return p
 }

@@ -64,9 +64,11 @@ func (fr *fileRun) drain(ctx context.Context) error { return fr.send(ctx, 0) }
 func (fr *fileRun) send(ctx context.Context, keep int) error {
 	for fr.reorder.Len() > keep {
 		n := min(batchSize, fr.reorder.Len()-keep)
-		out := make([]event.Event, n)
+		// The events go on by pointer: each is its own allocation already
+		// (emit), so the merge reads it where it is, without a copy.
+		out := make([]*event.Event, n)
 		for i := range out {
-			out[i] = *heap.Pop(&fr.reorder).(*event.Event)
+			out[i] = heap.Pop(&fr.reorder).(*event.Event)
 		}
 		<-fr.cpu
 		select {
@@ -82,8 +84,8 @@ func (fr *fileRun) send(ctx context.Context, keep int) error {
 
 // stream is one file's ordered output as seen by the merge.
 type stream struct {
-	ch    chan []event.Event
-	batch []event.Event
+	ch    chan []*event.Event
+	batch []*event.Event
 	pos   int   // index into batch
 	seq   int64 // events taken from this stream so far
 	idx   int   // file index, for deterministic ties
@@ -93,7 +95,7 @@ type mergeHeap []*stream
 
 func (h mergeHeap) Len() int { return len(h) }
 func (h mergeHeap) Less(i, j int) bool {
-	a, b := &h[i].batch[h[i].pos], &h[j].batch[h[j].pos]
+	a, b := h[i].batch[h[i].pos], h[j].batch[h[j].pos]
 	if a.Time != b.Time {
 		return a.Time < b.Time
 	}
@@ -144,7 +146,7 @@ func merge(ctx context.Context, streams []*stream, stats *Stats, handle func(*ev
 	var last int64
 	for h.Len() > 0 {
 		s := h[0]
-		ev := &s.batch[s.pos]
+		ev := s.batch[s.pos]
 		if ev.Time < last {
 			stats.OutOfOrder++
 		} else {
@@ -154,6 +156,7 @@ func merge(ctx context.Context, streams []*stream, stats *Stats, handle func(*ev
 		if err := handle(ev); err != nil {
 			return err
 		}
+		s.batch[s.pos] = nil // handled: collectable as soon as possible
 		s.pos++
 		s.seq++
 		ok, err := s.advance(ctx)

@@ -92,7 +92,7 @@ func Run(ctx context.Context, opts Options, stats *Stats, handle func(*event.Eve
 	var wg sync.WaitGroup
 	var mu sync.Mutex // guards stats maps and slices written by file goroutines
 	for i, group := range groups {
-		s := &stream{ch: make(chan []event.Event, 2)}
+		s := &stream{ch: make(chan []*event.Event, 2)}
 		streams[i] = s
 		wg.Add(1)
 		go func() {
@@ -132,7 +132,7 @@ type fileRun struct {
 	stats *Stats
 	mu    *sync.Mutex
 	cpu   chan struct{}
-	out   chan<- []event.Event
+	out   chan<- []*event.Event
 	log   *slog.Logger
 
 	reorder reorderBuf

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	json "github.com/goccy/go-json"
 	"strconv"
+	"sync"
+	"sync/atomic"
 
 	"github.com/segmentio/kafka-go"
 
@@ -32,7 +34,15 @@ func Key(ev *event.Event) []byte {
 	default:
 		p = "node:" + ev.Node
 	}
-	return []byte(ev.Cluster + "/" + p)
+	return joinKey(ev.Cluster, p)
+}
+
+// joinKey returns cluster + "/" + p as a new slice, in one allocation.
+func joinKey(cluster, p string) []byte {
+	k := make([]byte, 0, len(cluster)+1+len(p))
+	k = append(k, cluster...)
+	k = append(k, '/')
+	return append(k, p...)
 }
 
 // Partition keys: the values of kafka.producer.partition_key, which picks
@@ -58,7 +68,7 @@ var PartitionKeys = []string{PartitionKeyPrincipal, PartitionKeyCluster}
 // cluster: the cluster followed by "/" (the prefix of Key), never empty,
 // so events without a cluster id (Django's) share one partition too.
 func ClusterKey(ev *event.Event) []byte {
-	return []byte(ev.Cluster + "/")
+	return joinKey(ev.Cluster, "")
 }
 
 // KeyFor returns the message key of ev under partitionKey (one of
@@ -84,14 +94,60 @@ func EncodeKeyed(ev *event.Event, partitionKey string) (kafka.Message, error) {
 		return kafka.Message{}, fmt.Errorf("encoding event %s: %w", ev.ID, err)
 	}
 	return kafka.Message{
-		Key:   KeyFor(partitionKey, ev),
-		Value: v,
-		Headers: []kafka.Header{
-			{Key: HeaderVersion, Value: []byte(strconv.Itoa(ev.V))},
-			{Key: HeaderSource, Value: []byte(ev.Source)},
-			{Key: HeaderFormat, Value: []byte(ev.Format)},
-		},
+		Key:     KeyFor(partitionKey, ev),
+		Value:   v,
+		Headers: eventHeaders(ev),
 	}, nil
+}
+
+// headerValues (cachedValue) caches the header value bytes of events, by string: a
+// handful of distinct values (schema versions, sources, formats) that
+// every message would otherwise allocate again. The cached slices are
+// shared between messages and never written to; every message still gets
+// its own Headers slice, so a caller may replace a header.
+var headerValues sync.Map // string -> []byte
+
+// maxHeaderValues bounds headerValues; values beyond it are allocated.
+const maxHeaderValues = 256
+
+var headerValuesN atomic.Int32
+
+func cachedValue(s string) []byte {
+	if v, ok := headerValues.Load(s); ok {
+		return v.([]byte)
+	}
+	b := []byte(s)
+	if headerValuesN.Load() < maxHeaderValues {
+		if _, loaded := headerValues.LoadOrStore(s, b[:len(b):len(b)]); !loaded {
+			headerValuesN.Add(1)
+		}
+	}
+	return b
+}
+
+// versionValues are the rw-v header values of the schema versions 0..15.
+var versionValues = func() (vs [16][]byte) {
+	for i := range vs {
+		s := strconv.Itoa(i)
+		vs[i] = []byte(s)[:len(s):len(s)]
+	}
+	return vs
+}()
+
+// eventHeaders returns the headers of ev's message: version, source and
+// format, in this order.
+func eventHeaders(ev *event.Event) []kafka.Header {
+	var v []byte
+	if ev.V >= 0 && ev.V < len(versionValues) {
+		v = versionValues[ev.V]
+	} else {
+		v = []byte(strconv.Itoa(ev.V))
+	}
+	return []kafka.Header{
+		{Key: HeaderVersion, Value: v},
+		{Key: HeaderSource, Value: cachedValue(ev.Source)},
+		{Key: HeaderFormat, Value: cachedValue(ev.Format)},
+	}
 }
 
 // Decode reads an event message; an unknown schema version is an error.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -167,18 +166,9 @@ func reportProbe(cmd *cobra.Command, failOn, catalogFile string, store *clickhou
 			return err
 		}
 	}
-	out := cmd.OutOrStdout()
-	summaryTo := out
-	if f.format == "json" {
-		enc := json.NewEncoder(out)
-		for i := range findings {
-			if err := enc.Encode(&findings[i]); err != nil {
-				return err
-			}
-		}
-		summaryTo = cmd.ErrOrStderr()
-	} else {
-		printFindings(out, findings)
+	summaryTo, err := emitFindings(cmd, f.format, findings)
+	if err != nil {
+		return err
 	}
 	printProbeSummary(summaryTo, results, catalogFile)
 	if chNote != "" {

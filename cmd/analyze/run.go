@@ -4,11 +4,12 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	json "github.com/goccy/go-json"
 	"io"
 	"os"
 	"runtime"
 	"time"
+
+	json "github.com/goccy/go-json"
 
 	"github.com/spf13/cobra"
 
@@ -224,18 +225,9 @@ func runEmbedded(cmd *cobra.Command, cfg config.Config, f runFlags) error {
 			return err
 		}
 	}
-	out := cmd.OutOrStdout()
-	summaryTo := out
-	if f.format == "json" {
-		enc := json.NewEncoder(out)
-		for i := range findings {
-			if err := enc.Encode(&findings[i]); err != nil {
-				return err
-			}
-		}
-		summaryTo = cmd.ErrOrStderr()
-	} else {
-		printFindings(out, findings)
+	summaryTo, err := emitFindings(cmd, f.format, findings)
+	if err != nil {
+		return err
 	}
 	printSummary(summaryTo, a.stats, findings, a.suppressed, a.elapsed)
 	if err := alertFindings(cmd, cfg, findings); err != nil {
@@ -305,3 +297,21 @@ func (j *jsonLines) Close() error {
 }
 
 var _ io.Closer = (*jsonLines)(nil)
+
+// emitFindings writes findings to standard output, as JSON lines with
+// --format json or as the table, and returns where the summary goes:
+// standard error when standard output carries JSON, so it stays parseable.
+func emitFindings(cmd *cobra.Command, format string, findings []detectors.Finding) (io.Writer, error) {
+	out := cmd.OutOrStdout()
+	if format != "json" {
+		printFindings(out, findings)
+		return out, nil
+	}
+	enc := json.NewEncoder(out)
+	for i := range findings {
+		if err := enc.Encode(&findings[i]); err != nil {
+			return nil, err
+		}
+	}
+	return cmd.ErrOrStderr(), nil
+}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"roachwatch/detectors"
+	"roachwatch/detectors/internal/stmtdedup"
 	"roachwatch/pipeline/event"
 )
 
@@ -96,7 +97,7 @@ type Detector struct {
 	logging  map[string]bool
 	low      map[string]bool
 	tables   []string
-	recent   *recentSet
+	recent   *stmtdedup.Set
 	tampers  [maxTampers]tamper // ring of the latest tamper incidents, for joining silences
 	nTamper  int
 	hba      map[string]string // last HBA configuration seen per cluster
@@ -109,7 +110,7 @@ type Detector struct {
 // New returns the detector; cfg must be valid.
 func New(cfg Config) *Detector {
 	d := &Detector{cfg: cfg, window: int64(cfg.Window), logging: map[string]bool{}, low: map[string]bool{},
-		recent: newRecentSet(cfg.MaxRecent), hba: map[string]string{}, streams: map[streamKey]*stream{}}
+		recent: stmtdedup.New(cfg.MaxRecent), hba: map[string]string{}, streams: map[streamKey]*stream{}}
 	for _, s := range cfg.LoggingSettings {
 		d.logging[strings.ToLower(s)] = true
 	}
@@ -132,7 +133,7 @@ func (d *Detector) Observe(ev *event.Event, out []detectors.Finding) []detectors
 	}
 	out = d.track(ev, out)
 	if !ev.Internal {
-		if c, ok := d.tamperOf(ev); ok && d.recent.add(recentKey{user: ev.User, minute: ev.Time / int64(time.Minute), sig: c.signature}) {
+		if c, ok := d.tamperOf(ev); ok && d.recent.Add(stmtdedup.Key{User: ev.User, Minute: ev.Time / int64(time.Minute), Sig: c.signature}) {
 			out = append(out, d.tamperFinding(ev, &c))
 		}
 	}

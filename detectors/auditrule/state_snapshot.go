@@ -31,7 +31,6 @@ const (
 	snapVersion = 1
 
 	maxSnapStreams = 1 << 24 // beyond any sane max_streams
-	maxSnapRecent  = 1 << 26 // beyond any sane max_recent
 	maxSnapHBA     = 64      // as settingChange bounds d.hba
 )
 
@@ -93,16 +92,7 @@ func (d *Detector) Snapshot(w io.Writer) error {
 		}
 	}
 
-	recent := d.recent.order
-	if len(recent) == d.recent.max {
-		recent = append(slices.Clone(recent[d.recent.next:]), recent[:d.recent.next]...)
-	}
-	e.U(uint64(len(recent)))
-	for _, k := range recent {
-		e.Str(k.user)
-		e.I(k.minute)
-		e.Str(k.sig)
-	}
+	d.recent.Encode(e)
 	return e.Finish(w)
 }
 
@@ -187,21 +177,7 @@ func (d *Detector) Restore(r io.Reader) error {
 		}
 	}
 
-	n = s.Count(maxSnapRecent, "statement")
-	keys := make([]recentKey, 0, min(n, nd.recent.max))
-	for i := range n {
-		k := recentKey{user: s.Str(), minute: s.I(), sig: s.Str()}
-		if i >= n-nd.recent.max { // keep the newest
-			keys = append(keys, k)
-		}
-	}
-	for _, k := range keys {
-		nd.recent.m[k] = struct{}{}
-	}
-	if len(nd.recent.m) != len(keys) {
-		s.Fail("statements (duplicate)")
-	}
-	nd.recent.order = keys
+	nd.recent.Decode(s)
 	if err := s.End(); err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"roachwatch/detectors"
+	"roachwatch/detectors/internal/stmtdedup"
 	"roachwatch/pipeline/event"
 )
 
@@ -104,7 +105,7 @@ type Detector struct {
 	options    set
 	privileges set
 	tables     []string
-	recent     *recentSet
+	recent     *stmtdedup.Set
 }
 
 type set map[string]bool
@@ -121,7 +122,7 @@ func lowerSet(list []string) set {
 func New(cfg Config) *Detector {
 	d := &Detector{cfg: cfg, window: int64(cfg.Window), apps: lowerSet(cfg.AppUsers), ops: lowerSet(cfg.Operators),
 		powerful: lowerSet(cfg.PowerfulRoles), options: lowerSet(cfg.RoleOptions), privileges: lowerSet(cfg.Privileges),
-		recent: newRecentSet(cfg.MaxRecent)}
+		recent: stmtdedup.New(cfg.MaxRecent)}
 	for _, t := range cfg.SensitiveTables {
 		d.tables = append(d.tables, strings.ToLower(strings.TrimSpace(t)))
 	}
@@ -169,7 +170,7 @@ func (d *Detector) Observe(ev *event.Event, out []detectors.Finding) []detectors
 	if !ok {
 		return out
 	}
-	if !d.recent.add(recentKey{user: ev.User, minute: ev.Time / int64(time.Minute), sig: v.signature}) {
+	if !d.recent.Add(stmtdedup.Key{User: ev.User, Minute: ev.Time / int64(time.Minute), Sig: v.signature}) {
 		return out // the same statement, already counted from another event
 	}
 	return append(out, d.finding(ev, &c, v))

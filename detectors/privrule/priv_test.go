@@ -2,7 +2,6 @@ package privrule
 
 import (
 	"fmt"
-	"strconv"
 	"testing"
 	"time"
 
@@ -231,16 +230,6 @@ func joinList(l []string) string {
 		s += v
 	}
 	return s
-}
-
-func TestRecentSetIsBounded(t *testing.T) {
-	s := newRecentSet(16)
-	for i := 0; i < 100; i++ {
-		require.True(t, s.add(recentKey{user: "u", minute: int64(i * 10), sig: strconv.Itoa(i)}))
-	}
-	require.Len(t, s.m, 16)
-	require.True(t, s.add(recentKey{user: "u", minute: 0, sig: "0"}), "the oldest entries are forgotten")
-	require.False(t, s.add(recentKey{user: "u", minute: 991, sig: "99"}), "next-minute copy of a recent statement")
 }
 
 func TestConfigValidate(t *testing.T) {

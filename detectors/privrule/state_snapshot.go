@@ -3,7 +3,6 @@ package privrule
 import (
 	"errors"
 	"io"
-	"slices"
 
 	"roachwatch/detectors/internal/snapcodec"
 )
@@ -19,8 +18,6 @@ import (
 const (
 	snapMagic   = "RWPRIV"
 	snapVersion = 1
-
-	maxSnapRecent = 1 << 26 // beyond any sane max_recent
 )
 
 // ErrSnapshot is wrapped by every Restore error about the snapshot's content.
@@ -31,16 +28,7 @@ var snapFormat = snapcodec.Format{Magic: snapMagic, Version: snapVersion, Err: E
 // Snapshot writes the detector's state to w.
 func (d *Detector) Snapshot(w io.Writer) error {
 	e := snapcodec.NewEncoder(snapMagic, snapVersion)
-	keys := d.recent.order
-	if len(keys) == d.recent.max {
-		keys = append(slices.Clone(keys[d.recent.next:]), keys[:d.recent.next]...)
-	}
-	e.U(uint64(len(keys)))
-	for _, k := range keys {
-		e.Str(k.user)
-		e.I(k.minute)
-		e.Str(k.sig)
-	}
+	d.recent.Encode(e)
 	return e.Finish(w)
 }
 
@@ -54,21 +42,7 @@ func (d *Detector) Restore(r io.Reader) error {
 		return err
 	}
 	nd := New(d.cfg)
-	n := s.Count(maxSnapRecent, "statement")
-	keys := make([]recentKey, 0, min(n, nd.recent.max))
-	for i := range n {
-		k := recentKey{user: s.Str(), minute: s.I(), sig: s.Str()}
-		if i >= n-nd.recent.max { // keep the newest
-			keys = append(keys, k)
-		}
-	}
-	for _, k := range keys {
-		nd.recent.m[k] = struct{}{}
-	}
-	if len(nd.recent.m) != len(keys) {
-		s.Fail("statements (duplicate)")
-	}
-	nd.recent.order = keys
+	nd.recent.Decode(s)
 	if err := s.End(); err != nil {
 		return err
 	}

@@ -72,7 +72,7 @@ func TestSnapshotRestoreEverywhere(t *testing.T) {
 	snap := snapshotOf(t, d)
 	big := New(cfg)
 	require.NoError(t, big.Restore(bytes.NewReader(snap)))
-	require.Len(t, big.recent.order, 16)
+	require.Equal(t, 16, big.recent.Len())
 	require.Equal(t, snap, snapshotOf(t, big), "the oldest statement stays first")
 }
 

@@ -15,6 +15,7 @@
 package kafkaenv
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -210,4 +211,58 @@ func (e Env) PlainDialer() *kafka.Dialer {
 // PlainTransport is a transport for the PLAINTEXT listener.
 func (e Env) PlainTransport() *kafka.Transport {
 	return &kafka.Transport{DialTimeout: dialTimeout}
+}
+
+// CreateTopic creates topic with the given number of partitions
+// (replication 1) over the PLAINTEXT listener, waits until every partition
+// has a leader, and deletes the topic when the test ends: the broker is
+// shared by the whole run, so tests leave it as they found it.
+func (e Env) CreateTopic(t testing.TB, topic string, partitions int) {
+	t.Helper()
+	CreateTopicWith(t, &kafka.Client{Addr: kafka.TCP(e.Plain), Transport: e.PlainTransport(), Timeout: 30 * time.Second},
+		topic, partitions)
+}
+
+// CreateTopicWith is CreateTopic through client (another listener).
+func CreateTopicWith(t testing.TB, client *kafka.Client, topic string, partitions int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := client.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{
+		{Topic: topic, NumPartitions: partitions, ReplicationFactor: 1}}})
+	if err == nil {
+		err = res.Errors[topic]
+	}
+	if err != nil {
+		t.Fatalf("creating topic %s: %v", topic, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := client.DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: []string{topic}}); err != nil {
+			t.Logf("deleting topic %s: %v", topic, err)
+		}
+	})
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if led(ctx, client, topic, partitions) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("partitions of %s never got a leader", topic)
+		}
+	}
+}
+
+// led reports whether topic has its partitions, each with a leader.
+func led(ctx context.Context, client *kafka.Client, topic string, partitions int) bool {
+	md, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
+	if err != nil || len(md.Topics) != 1 || md.Topics[0].Error != nil || len(md.Topics[0].Partitions) != partitions {
+		return false
+	}
+	for _, p := range md.Topics[0].Partitions {
+		if p.Error != nil || p.Leader.ID == 0 {
+			return false
+		}
+	}
+	return true
 }

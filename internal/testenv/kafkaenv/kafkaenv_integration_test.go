@@ -54,7 +54,7 @@ func TestProduceConsume(t *testing.T) {
 			group := fmt.Sprintf("kafkaenv-%s-%d", tc.name, suffix)
 			client := &kafka.Client{Addr: kafka.TCP(tc.addr), Transport: tc.transport, Timeout: 30 * time.Second}
 
-			createTopic(ctx, t, client, topic)
+			kafkaenv.CreateTopicWith(t, client, topic, partitions)
 
 			start := time.Now()
 			produce(ctx, t, tc.addr, tc.transport, topic)
@@ -82,35 +82,6 @@ func TestProduceConsume(t *testing.T) {
 
 // createTopic creates topic and waits until every partition has a leader, so
 // the first write does not race the metadata propagation.
-func createTopic(ctx context.Context, t *testing.T, client *kafka.Client, topic string) {
-	t.Helper()
-	resp, err := client.CreateTopics(ctx, &kafka.CreateTopicsRequest{
-		Topics: []kafka.TopicConfig{{Topic: topic, NumPartitions: partitions, ReplicationFactor: 1}},
-	})
-	require.NoError(t, err)
-	require.NoError(t, resp.Errors[topic], "creating topic %s", topic)
-	t.Cleanup(func() {
-		// The broker is shared by the whole run: leave it as we found it.
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := client.DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: []string{topic}}); err != nil {
-			t.Logf("deleting topic %s: %v", topic, err)
-		}
-	})
-
-	require.Eventually(t, func() bool {
-		md, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
-		if err != nil || len(md.Topics) != 1 || md.Topics[0].Error != nil || len(md.Topics[0].Partitions) != partitions {
-			return false
-		}
-		for _, p := range md.Topics[0].Partitions {
-			if p.Error != nil || p.Leader.ID == 0 {
-				return false
-			}
-		}
-		return true
-	}, 30*time.Second, 100*time.Millisecond, "partitions of %s never got a leader", topic)
-}
 
 func produce(ctx context.Context, t *testing.T, addr string, tr *kafka.Transport, topic string) {
 	t.Helper()

@@ -26,13 +26,7 @@ func TestKafkaRouteDeliversInOrderPerKey(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	topic := fmt.Sprintf("roachwatch.alerts.test-%d", time.Now().UnixNano())
-	client := &kafka.Client{Addr: kafka.TCP(env.Plain), Transport: env.PlainTransport(), Timeout: 10 * time.Second}
-	res, err := client.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{{Topic: topic, NumPartitions: 3, ReplicationFactor: 1}}})
-	require.NoError(t, err)
-	require.NoError(t, res.Errors[topic])
-	t.Cleanup(func() {
-		_, _ = client.DeleteTopics(context.Background(), &kafka.DeleteTopicsRequest{Topics: []string{topic}})
-	})
+	env.CreateTopic(t, topic, 3)
 
 	kc := kafkatransport.DefaultConfig()
 	kc.Brokers, kc.TLS.Enabled = []string{env.Plain}, false

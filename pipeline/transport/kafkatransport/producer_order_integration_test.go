@@ -123,35 +123,12 @@ func orderKey(i int) string { return fmt.Sprintf("cluster-a/principal-%02d", i) 
 
 // orderTopic creates a fresh topic of orderPartitions partitions and waits
 // for every partition's leader; it is deleted when the test ends.
-func orderTopic(ctx context.Context, t testing.TB, env kafkaenv.Env) string {
+func orderTopic(_ context.Context, t testing.TB, env kafkaenv.Env) string {
 	t.Helper()
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	topic := "rwit.producer-order." + hex.EncodeToString(b)
-	client := &kafka.Client{Addr: kafka.TCP(env.Plain), Transport: env.PlainTransport(), Timeout: 30 * time.Second}
-	res, err := client.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{
-		{Topic: topic, NumPartitions: orderPartitions, ReplicationFactor: 1}}})
-	require.NoError(t, err)
-	require.NoError(t, res.Errors[topic])
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := client.DeleteTopics(ctx, &kafka.DeleteTopicsRequest{Topics: []string{topic}}); err != nil {
-			t.Logf("deleting topic %s: %v", topic, err)
-		}
-	})
-	require.Eventually(t, func() bool {
-		md, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
-		if err != nil || len(md.Topics) != 1 || md.Topics[0].Error != nil || len(md.Topics[0].Partitions) != orderPartitions {
-			return false
-		}
-		for _, p := range md.Topics[0].Partitions {
-			if p.Error != nil || p.Leader.ID == 0 {
-				return false
-			}
-		}
-		return true
-	}, 30*time.Second, 100*time.Millisecond, "partitions of %s never got a leader", topic)
+	env.CreateTopic(t, topic, orderPartitions)
 	return topic
 }
 

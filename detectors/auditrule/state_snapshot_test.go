@@ -26,20 +26,11 @@ func requireSame(t *testing.T, cfg Config, evs []*event.Event, splits ...int) in
 // through Snapshot and Restore, gives the same occurrences, findings and
 // final state as an uninterrupted run.
 func TestSnapshotRestore(t *testing.T) {
-	if testing.Short() {
-		t.Skip("uses the loggen corpus")
-	}
-	evs := detectorstest.LoggenEvents(t)
 	small := DefaultConfig()
 	small.MaxStreams, small.MaxRecent = 8, 16
-	for _, c := range detectorstest.StandardCuts(len(evs)) {
-		t.Run(c.Name, func(t *testing.T) {
-			require.Positive(t, requireSame(t, DefaultConfig(), evs, c.At...), "the corpus has tampering and silences")
-		})
-	}
-	t.Run("50%, small caps and eviction", func(t *testing.T) {
-		require.Positive(t, requireSame(t, small, evs, len(evs)/2), "the corpus has tampering and silences")
-	})
+	detectorstest.SnapshotRestoreOnLoggen(t,
+		func() detectorstest.Detector { return New(DefaultConfig()) },
+		func() detectorstest.Detector { return New(small) }, "tampering and silences")
 }
 
 // tampered is a synthetic stream: three nodes logging, an HBA change, a

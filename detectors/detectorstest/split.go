@@ -139,3 +139,25 @@ func StandardCuts(n int) []Cut {
 		{"every 10%", every},
 	}
 }
+
+// SnapshotRestoreOnLoggen is the loggen test of a Stateful detector: the
+// loggen corpus run whole and split at every StandardCuts cut with
+// detectors from newDetector, then split at half with newSmall (small
+// caps, so that eviction happens), must give the same occurrences,
+// findings and final state, and the corpus must make the detector report
+// something (what names it, for the message). Skipped with -short.
+func SnapshotRestoreOnLoggen(t *testing.T, newDetector, newSmall func() Detector, what string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("uses the loggen corpus")
+	}
+	evs := LoggenEvents(t)
+	for _, c := range StandardCuts(len(evs)) {
+		t.Run(c.Name, func(t *testing.T) {
+			require.Positive(t, SplitRunEqual(t, newDetector, evs, c.At...), "the corpus has %s", what)
+		})
+	}
+	t.Run("50%, small caps and eviction", func(t *testing.T) {
+		require.Positive(t, SplitRunEqual(t, newSmall, evs, len(evs)/2), "the corpus has %s", what)
+	})
+}

@@ -147,13 +147,22 @@ func (e Env) Mechanism() (sasl.Mechanism, error) {
 	return m, nil
 }
 
-// NewSASLDialer is SASLDialer with the error returned.
-func (e Env) NewSASLDialer() (*kafka.Dialer, error) {
+// saslSSL returns what the SASL_SSL listener needs: TLS and the mechanism.
+func (e Env) saslSSL() (*tls.Config, sasl.Mechanism, error) {
 	tlsCfg, err := e.TLSConfig()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	mech, err := e.Mechanism()
+	if err != nil {
+		return nil, nil, err
+	}
+	return tlsCfg, mech, nil
+}
+
+// NewSASLDialer is SASLDialer with the error returned.
+func (e Env) NewSASLDialer() (*kafka.Dialer, error) {
+	tlsCfg, mech, err := e.saslSSL()
 	if err != nil {
 		return nil, err
 	}
@@ -178,11 +187,7 @@ func (e Env) SASLDialer() *kafka.Dialer {
 
 // NewSASLTransport is SASLTransport with the error returned.
 func (e Env) NewSASLTransport() (*kafka.Transport, error) {
-	tlsCfg, err := e.TLSConfig()
-	if err != nil {
-		return nil, err
-	}
-	mech, err := e.Mechanism()
+	tlsCfg, mech, err := e.saslSSL()
 	if err != nil {
 		return nil, err
 	}
